@@ -1,0 +1,5 @@
+"""Allow ``python -m volcredit``."""
+
+from volcredit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,222 @@
+"""The ``volcredit`` command line (DESIGN.md, CLI contract).
+
+The CLI is where the clock is read: it passes ``--today`` (default: the current date) into the
+rules, which never read the clock themselves. Exit status 0 on success; 1 with one line per
+problem on failure; 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from volcredit.problems import Severity
+from volcredit.settings import Settings, load_settings
+
+REPO_CONTENT = Path(__file__).resolve().parent.parent / "content"
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"日期应为 YYYY-MM-DD：{value}") from exc
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _store(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
+    from volcredit.store.engine import open_store
+
+    return open_store(args.db or settings.db_url)
+
+
+def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate CONTENT_DIR/data and replace the store's data with it, all or nothing."""
+    from volcredit.importer.loader import load_content
+    from volcredit.importer.locking import LoadBusy
+
+    store = _store(args, settings)
+    try:
+        result = load_content(
+            store,
+            Path(args.content_dir),
+            today=args.today,
+            recorded_at=_now(),
+            actor=_actor(),
+            periods=settings.publicity,
+            progress=sys.stderr.isatty(),
+        )
+    except LoadBusy as busy:
+        print(busy, file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+    for line in result.log.lines():
+        print(line, file=sys.stderr)
+    if not result.ok:
+        n = result.log.count(Severity.ERROR)
+        print(f"导入被拒绝：发现 {n} 个错误，数据库中原有的数据没有任何改动。", file=sys.stderr)
+        return 1
+    total = sum(result.counts.values())
+    tables = "，".join(f"{k} {v}" for k, v in result.counts.items() if v)
+    print(f"已导入 {total} 行（{tables}）；新增历史事件 {result.new_events} 个。")
+    warnings = result.log.count(Severity.WARNING)
+    if warnings:
+        print(f"另有 {warnings} 个警告（见上），数据已导入。")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Re-validate the store and report rule warnings on --today."""
+    from volcredit.checks import check_store
+
+    store = _store(args, settings)
+    errors = warnings = 0
+    with store.read() as conn:
+        for problem in check_store(conn, args.today, settings.publicity):
+            print(problem)
+            if problem.severity is Severity.ERROR:
+                errors += 1
+            else:
+                warnings += 1
+    store.dispose()
+    print(f"检查完成（{args.today.isoformat()}）：{errors} 个错误，{warnings} 个警告。")
+    return 1 if errors else 0
+
+
+def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
+    """Every penalty case with its state, next deadline and whether it is overdue."""
+    from volcredit.overview import cases
+
+    store = _store(args, settings)
+    with store.read() as conn:
+        views = [
+            v
+            for v in cases(conn, args.today, settings.publicity)
+            if not args.overdue or (v.status and v.status.overdue)
+        ]
+    store.dispose()
+    if args.format == "json":
+        payload = {"today": args.today.isoformat(), "cases": [v.as_json() for v in views]}
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return 0
+    print(f"不良信息案件一览（{args.today.isoformat()}），共 {len(views)} 件")
+    for v in views:
+        row = v.as_json()
+        deadline = row["next_deadline"]
+        due = ""
+        if deadline:
+            when = deadline["date"] or f"无法计算：{deadline['error']}"
+            due = f"  下一期限 {when}（{deadline['label']}，{deadline['rule']}）"
+        flag = "  【已逾期】" if row["overdue"] else ""
+        public = "公示中" if row["public"] else "不公示"
+        state = row["state_label"] or f"错误：{row['error']}"
+        print(f"- {row['case_id']}  {state}  [{public}]{due}{flag}")
+    return 0
+
+
+def cmd_verify_history(args: argparse.Namespace, settings: Settings) -> int:
+    """Walk the hash-chained history and report any edited, inserted or deleted event (BJ-23)."""
+    from volcredit.store import history
+
+    store = _store(args, settings)
+    with store.read() as conn:
+        result = history.verify(conn, args.expect_head)
+    store.dispose()
+    for problem in result.problems:
+        print(f"history: {problem} [BJ-23]", file=sys.stderr)
+    print(f"历史事件 {result.count} 个；链头 {result.head}")
+    if not result.ok:
+        print("历史记录校验失败：事件被改动、插入或删除。", file=sys.stderr)
+        return 1
+    print("历史记录完整。")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Load the sample content into the store and print the case overview and checks."""
+    args.content_dir = str(args.content)
+    print(f"== 导入示例数据：{args.content_dir} → {args.db or settings.db_url}")
+    status = cmd_load(args, settings)
+    if status:
+        return status
+    print(f"\n== 案件一览（{args.today.isoformat()}）")
+    args.format, args.overdue = "text", False
+    cmd_cases(args, settings)
+    print("\n== 数据检查")
+    cmd_check(args, settings)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help="数据库 URL（默认读取 VOLCREDIT_DB，否则为 sqlite:///volcredit.sqlite3）",
+    )
+    dated = argparse.ArgumentParser(add_help=False)
+    dated.add_argument(
+        "--today",
+        type=_iso_date,
+        default=date.today(),
+        metavar="YYYY-MM-DD",
+        help="按哪一天判断（默认今天）",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="volcredit",
+        description="志愿服务信用信息公开与查询：导入、检查、案件一览。",
+        parents=[common],
+    )
+    parser.set_defaults(db=None)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "load", parents=[common, dated], help="校验并导入 CONTENT_DIR/data（全部成功才替换）"
+    )
+    p.add_argument("content_dir", metavar="CONTENT_DIR")
+    p.set_defaults(func=cmd_load)
+
+    p = sub.add_parser("check", parents=[common, dated], help="重新校验数据库并报告规则警告")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser(
+        "cases", parents=[common, dated], help="列出每个不良信息案件的状态和下一期限"
+    )
+    p.add_argument("--format", choices=("json", "text"), default="text")
+    p.add_argument("--overdue", action="store_true", help="只列出逾期案件")
+    p.set_defaults(func=cmd_cases)
+
+    p = sub.add_parser("verify-history", parents=[common], help="校验哈希链历史记录是否被篡改")
+    p.add_argument("--expect-head", metavar="HASH", help="与另行保存的链头比对（可发现末尾被删除）")
+    p.set_defaults(func=cmd_verify_history)
+
+    p = sub.add_parser("demo", parents=[common, dated], help="导入示例数据并显示案件一览和检查结果")
+    p.add_argument("--content", type=Path, default=REPO_CONTENT, metavar="CONTENT_DIR")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ValueError as exc:
+        print(f"设置错误：{exc}", file=sys.stderr)
+        return 2
+    return int(args.func(args, settings))

@@ -1,0 +1,1 @@
+"""``volcredit load``: read content files, validate everything, then replace the store's data."""

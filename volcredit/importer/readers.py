@@ -1,0 +1,129 @@
+"""Reading content tables: ``<table>.csv`` streamed row by row, or ``<table>.yaml`` (a list of
+mappings), each row with the line it starts on so that every problem can name it."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CSV_FIELD_LIMIT = 1 << 20
+csv.field_size_limit(CSV_FIELD_LIMIT)
+
+
+class SourceError(ValueError):
+    """A file that cannot be read as a table at all (bad encoding, not a list of mappings...)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        self.line = line
+        super().__init__(message)
+
+
+@dataclass
+class SourceRow:
+    line: int
+    values: dict[str, Any]
+    field_lines: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, name: str) -> int:
+        return self.field_lines.get(name, self.line)
+
+
+@dataclass(frozen=True)
+class TableSource:
+    table: str
+    path: Path
+
+    @property
+    def is_csv(self) -> bool:
+        return self.path.suffix == ".csv"
+
+    def size(self) -> int:
+        return os.path.getsize(self.path)
+
+
+def find_sources(data_dir: Path, table: str) -> list[TableSource]:
+    """The files holding ``table`` in ``data_dir`` (more than one is an error for the caller)."""
+    names = (f"{table}.csv", f"{table}.yaml", f"{table}.yml")
+    return [TableSource(table, data_dir / n) for n in names if (data_dir / n).is_file()]
+
+
+def csv_header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        try:
+            return [h.strip() for h in next(csv.reader(fh), [])]
+        except UnicodeDecodeError as exc:
+            raise SourceError(1, "文件不是 UTF-8 编码") from exc
+
+
+def iter_csv(path: Path) -> Iterator[SourceRow]:
+    """Stream rows of a CSV file; empty fields become ``None``."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        try:
+            header = [h.strip() for h in next(reader, [])]
+            width = len(header)
+            start = reader.line_num + 1
+            for cells in reader:
+                if not any(c.strip() for c in cells):
+                    start = reader.line_num + 1
+                    continue
+                if len(cells) != width:
+                    raise SourceError(
+                        start, f"这一行有 {len(cells)} 列，表头有 {width} 列（逗号或引号不配对？）"
+                    )
+                values = {h: (c if c.strip() else None) for h, c in zip(header, cells, strict=True)}
+                yield SourceRow(start, values)
+                start = reader.line_num + 1
+        except UnicodeDecodeError as exc:
+            raise SourceError(start, "文件不是 UTF-8 编码") from exc
+        except csv.Error as exc:
+            raise SourceError(reader.line_num, f"CSV 格式错误：{exc}") from exc
+
+
+def read_yaml(path: Path) -> list[SourceRow]:
+    """Rows of a YAML table (a list of mappings), with each row's and each field's line."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(1, "文件不是 UTF-8 编码") from exc
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return []
+        if not isinstance(root, yaml.SequenceNode):
+            raise SourceError(root.start_mark.line + 1, "YAML 表应为一个列表（每项一行数据）")
+        rows = []
+        for item in root.value:
+            line = item.start_mark.line + 1
+            if not isinstance(item, yaml.MappingNode):
+                raise SourceError(line, "列表的每一项应为“字段: 值”的映射")
+            values: dict[str, Any] = {}
+            lines: dict[str, int] = {}
+            for key_node, value_node in item.value:
+                key = str(loader.construct_object(key_node, deep=True)).strip()
+                value = loader.construct_object(value_node, deep=True)
+                values[key] = None if value == "" else value
+                lines[key] = key_node.start_mark.line + 1
+            rows.append(SourceRow(line, values, lines))
+        return rows
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise SourceError(mark.line + 1 if mark else 1, f"YAML 语法错误：{exc.problem}") from exc
+    finally:
+        loader.dispose()
+
+
+def yaml_header(rows: list[SourceRow]) -> list[str]:
+    """Every field name used by any row, in first-seen order."""
+    seen: dict[str, None] = {}
+    for row in rows:
+        for name in row.values:
+            seen.setdefault(name, None)
+    return list(seen)

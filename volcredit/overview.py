@@ -1,0 +1,104 @@
+"""Reading the store through the rules: every case with its state and deadline on a date."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from volcredit.rules.calendar import WorkingCalendar
+from volcredit.rules.cases import CaseEvent, CaseStatus, EventMisfit, PenaltyFacts, replay
+from volcredit.rules.visibility import Decision, PenaltyItem, visibility
+from volcredit.settings import PublicityPeriods
+from volcredit.store.schema import content_tables, history
+
+penalties = content_tables["penalties"]
+
+
+def store_calendar(conn: Connection) -> WorkingCalendar:
+    """The official calendar: the bundled one plus the store's ``workdays`` rows."""
+    w = content_tables["workdays"]
+    return WorkingCalendar.from_rows(
+        (r.date, r.kind) for r in conn.execute(select(w.c.date, w.c.kind))
+    )
+
+
+@dataclass(frozen=True)
+class CaseView:
+    penalty: dict[str, Any]
+    status: CaseStatus | None
+    decision: Decision
+    error: str | None = None  # the stored events no longer fit the rules
+
+    def as_json(self) -> dict[str, Any]:
+        p, s = self.penalty, self.status
+        deadline = s.next_deadline if s else None
+        return {
+            "case_id": p["case_id"],
+            "subject_kind": p["subject_kind"],
+            "subject": p["subject"],
+            "category": p["category"],
+            "severity": p["severity"],
+            "decided_on": p["decided_on"].isoformat(),
+            "state": s.state.value if s else None,
+            "state_label": s.label if s else None,
+            "next_deadline": None
+            if deadline is None
+            else {
+                "date": deadline.date.isoformat() if deadline.date else None,
+                "rule": deadline.rule,
+                "label": deadline.label,
+                "error": deadline.error,
+            },
+            "overdue": bool(s and s.overdue),
+            "publicity_min_end": s.publicity_min_end.isoformat() if s else None,
+            "publicity_max_end": s.publicity_max_end.isoformat() if s else None,
+            "public": self.decision.public,
+            "public_reason": f"{self.decision.reason} [{self.decision.rule}]",
+            "error": self.error,
+        }
+
+
+def cases(conn: Connection, today: date, periods: PublicityPeriods) -> Iterator[CaseView]:
+    """Every penalty case decided on or before ``today``, in case order, streamed."""
+    calendar = store_calendar(conn)
+    query = (
+        select(penalties, history.c.event, history.c.date.label("event_date"))
+        .outerjoin(history, history.c.ref == penalties.c.case_id)
+        .order_by(penalties.c.case_id, history.c.seq)
+    )
+    current: dict[str, Any] | None = None
+    events: list[CaseEvent] = []
+    for row in conn.execution_options(yield_per=2000).execute(query):
+        m = row._mapping
+        if current is None or m["case_id"] != current["case_id"]:
+            if current is not None:
+                yield from _view(current, events, today, calendar, periods)
+            current = {c.name: m[c.name] for c in penalties.columns}
+            events = []
+        if m["event"] is not None:
+            events.append(CaseEvent(m["event"], m["event_date"]))
+    if current is not None:
+        yield from _view(current, events, today, calendar, periods)
+
+
+def _view(
+    penalty: dict[str, Any],
+    events: list[CaseEvent],
+    today: date,
+    calendar: WorkingCalendar,
+    periods: PublicityPeriods,
+) -> Iterator[CaseView]:
+    facts = PenaltyFacts(penalty["case_id"], penalty["decided_on"], penalty["severity"])
+    try:
+        status = replay(facts, events, today, calendar, periods)
+    except EventMisfit as misfit:
+        item = PenaltyItem(penalty["subject_kind"], None)
+        yield CaseView(penalty, None, visibility(item, today), f"[{misfit.rule}] {misfit}")
+        return
+    if status is None:
+        return
+    yield CaseView(penalty, status, visibility(PenaltyItem(penalty["subject_kind"], status), today))

@@ -1,0 +1,78 @@
+"""Settings, read from the environment in this one module (STYLE 3).
+
+Every configurable rule value lives here with its RULES.md default:
+
+| variable | default | rule |
+|---|---|---|
+| ``VOLCREDIT_DB`` | ``sqlite:///volcredit.sqlite3`` | store URL (SQLite or PostgreSQL) |
+| ``VOLCREDIT_PUBLICITY_GENERAL_MIN_MONTHS`` | 3 | PUB-4 general severity, minimum |
+| ``VOLCREDIT_PUBLICITY_GENERAL_MAX_MONTHS`` | 12 | PUB-4 general severity, maximum |
+| ``VOLCREDIT_PUBLICITY_SERIOUS_MIN_MONTHS`` | 12 | PUB-4 serious severity, minimum |
+| ``VOLCREDIT_PUBLICITY_SERIOUS_MAX_MONTHS`` | 36 | PUB-4 serious severity, maximum |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+DEFAULT_DB_URL = "sqlite:///volcredit.sqlite3"
+
+
+@dataclass(frozen=True)
+class PublicityPeriods:
+    """PUB-4 publicity windows in calendar months, counted from the penalty decision date."""
+
+    general_min_months: int = 3
+    general_max_months: int = 12
+    serious_min_months: int = 12
+    serious_max_months: int = 36
+
+    def months(self, severity: str) -> tuple[int, int]:
+        """``(minimum, maximum)`` months for a penalty of ``severity`` (general|serious)."""
+        if severity == "serious":
+            return self.serious_min_months, self.serious_max_months
+        return self.general_min_months, self.general_max_months
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str = DEFAULT_DB_URL
+    publicity: PublicityPeriods = field(default_factory=PublicityPeriods)
+
+
+SETTING_NAMES = (
+    "VOLCREDIT_DB",
+    "VOLCREDIT_PUBLICITY_GENERAL_MIN_MONTHS",
+    "VOLCREDIT_PUBLICITY_GENERAL_MAX_MONTHS",
+    "VOLCREDIT_PUBLICITY_SERIOUS_MIN_MONTHS",
+    "VOLCREDIT_PUBLICITY_SERIOUS_MAX_MONTHS",
+)
+
+
+def _months(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = int(raw)
+    if value < 1:
+        raise ValueError(f"{name} must be a positive number of months")
+    return value
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read every setting from ``environ`` (the process environment by default)."""
+    env = os.environ if environ is None else environ
+    d = PublicityPeriods()
+    publicity = PublicityPeriods(
+        _months(env, "VOLCREDIT_PUBLICITY_GENERAL_MIN_MONTHS", d.general_min_months),
+        _months(env, "VOLCREDIT_PUBLICITY_GENERAL_MAX_MONTHS", d.general_max_months),
+        _months(env, "VOLCREDIT_PUBLICITY_SERIOUS_MIN_MONTHS", d.serious_min_months),
+        _months(env, "VOLCREDIT_PUBLICITY_SERIOUS_MAX_MONTHS", d.serious_max_months),
+    )
+    if not (publicity.general_min_months <= publicity.general_max_months) or not (
+        publicity.serious_min_months <= publicity.serious_max_months
+    ):
+        raise ValueError("a publicity minimum cannot exceed its maximum (PUB-4)")
+    return Settings(db_url=env.get("VOLCREDIT_DB") or DEFAULT_DB_URL, publicity=publicity)

@@ -2,7 +2,7 @@
 
 Errors (exit non-zero): a broken history chain (BJ-23), stored events that no longer fit a case
 (BJ-16/17/18). Warnings: late records (HN-2a), records whose timeliness cannot be checked,
-identifications that contradict HN-1, open deadlines in years without calendar data (PERIOD).
+identifications that contradict HN-1a–c, open deadlines in years without calendar data (PERIOD).
 """
 
 from __future__ import annotations

@@ -39,7 +39,11 @@ def _actor() -> str:
 def _store(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
     from volcredit.store.engine import open_store
 
-    return open_store(args.db or settings.db_url)
+    return open_store(_db_url(args, settings))
+
+
+def _db_url(args: argparse.Namespace, settings: Settings) -> str:
+    return getattr(args, "db", None) or settings.db_url
 
 
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
@@ -148,7 +152,7 @@ def cmd_verify_history(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Load the sample content into the store and print the case overview and checks."""
     args.content_dir = str(args.content)
-    print(f"== 导入示例数据：{args.content_dir} → {args.db or settings.db_url}")
+    print(f"== 导入示例数据：{args.content_dir} → {_db_url(args, settings)}")
     status = cmd_load(args, settings)
     if status:
         return status
@@ -182,7 +186,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="志愿服务信用信息公开与查询：导入、检查、案件一览。",
         parents=[common],
     )
-    parser.set_defaults(db=None)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser(

@@ -103,6 +103,19 @@ def test_bj7_bad_id_checksum_and_uscc_are_refused(store: Store, tmp_path: Path) 
     assert ("organisations.yaml", "uscc", "BJ-7") in found
 
 
+def test_bj7_area_code_assigned_after_birth_is_accepted_unknown_area_refused(
+    store: Store, tmp_path: Path
+) -> None:
+    """BJ-7: 渝中区 500103 dates from 1997; a person born in 1990 may still carry it. An area
+    code that never existed is refused, checksum-valid or not."""
+    tables = base_tables()
+    tables["volunteers"][1]["id_number"] = id_number("500103", date(1990, 3, 15), 123)
+    assert load(store, write_content(tmp_path / "ok", tables)).ok
+    tables["volunteers"][1]["id_number"] = id_number("990101", date(1990, 3, 15), 123)
+    result = load(store, write_content(tmp_path / "bad", tables))
+    assert [(p.field, p.rule) for p in result.log.kept] == [("id_number", "BJ-7")]
+
+
 def test_bj7_birth_date_must_match_id_number(store: Store, tmp_path: Path) -> None:
     tables = base_tables()
     tables["volunteers"][0]["birth_date"] = date(1991, 1, 1)
@@ -259,6 +272,42 @@ def test_hn2a_late_record_is_flagged_not_refused(store: Store, tmp_path: Path) -
     with store.read() as conn:
         flags = dict(conn.execute(select(records.c.record_id, records.c.late_entry)).all())
     assert flags == {"ON": False, "LATE": True}
+
+
+@pytest.mark.parametrize(
+    ("table", "index", "field", "value", "rule"),
+    [
+        ("honours", 0, "kind", "medal", ""),  # BJ-8: only the listed kinds of good info
+        ("service_records", 0, "attitude", 6, "CQ-10"),  # CQ-10: evaluation 1–5
+        (
+            "service_records",
+            0,
+            "recorded_on",
+            date(2025, 8, 31),
+            "CQ-8",
+        ),  # recorded before the date
+        ("complaints", 0, "closed_on", date(2025, 1, 1), "CQ-13"),  # closed before received
+        ("organisations", 0, "identification_removed_on", date(2023, 1, 1), "HN-1c"),
+    ],
+)
+def test_bj8_cq8_cq10_cq13_hn1c_row_rules(
+    store: Store, tmp_path: Path, table: str, index: int, field: str, value: object, rule: str
+) -> None:
+    """BJ-8 kinds of good info, CQ-8/CQ-10 record and evaluation, CQ-13 complaints, HN-1c."""
+    tables = base_tables()
+    tables["complaints"] = [
+        {
+            "complaint_id": "C1",
+            "subject_kind": "person",
+            "subject": "V0001",
+            "received_on": date(2025, 3, 1),
+            "summary": "迟到",
+        }
+    ]
+    assert load(store, write_content(tmp_path / "ok", tables)).ok
+    tables[table][index][field] = value
+    result = load(store, write_content(tmp_path / "bad", tables))
+    assert [(p.field, p.rule) for p in result.log.kept] == [(field, rule)]
 
 
 def test_dangling_references_and_duplicate_keys_are_refused(store: Store, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
 
 from volcredit.contract import TableSpec
+from volcredit.identifiers import validate_resident_id
 from volcredit.importer.fields import FieldError, parser_for, stdnum_reason
 from volcredit.importer.readers import SourceRow
 from volcredit.importer.report import ProblemLog
@@ -110,7 +111,7 @@ def _check_volunteer(values: dict[str, Any], ctx: RowContext) -> None:
             ctx.error("id_number", "证件号码应为 5–20 位字母或数字", "BJ-7")
         return
     try:
-        ric.validate(number)
+        validate_resident_id(number)
     except stdnum_errors.ValidationError as exc:
         ctx.error("id_number", f"公民身份号码无效（{stdnum_reason(exc)}）", "BJ-7")
         values["id_number"] = None

@@ -179,9 +179,11 @@ class _Replay:
         elif kind == "repair_applied":
             self._need(index, kind, {CaseState.LISTED}, "BJ-18")
             if day <= s.publicity_min_end:
+                first = s.publicity_min_end + timedelta(days=1)
                 raise EventMisfit(
                     index,
-                    f"最短公示期至 {s.publicity_min_end.isoformat()} 届满，此前不能申请信用修复",
+                    f"最短公示期 {s.publicity_min_end.isoformat()} 届满，"
+                    f"自 {first.isoformat()} 起才能申请信用修复",
                     "BJ-18",
                 )
             self._set(state=CaseState.REPAIR_APPLIED, repair_applied_on=day)

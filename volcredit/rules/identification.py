@@ -23,7 +23,7 @@ class OrganisationStanding:
 
 
 def identification_findings(org: OrganisationStanding, today: date) -> list[tuple[str, str]]:
-    """Where an organisation's identification on ``today`` contradicts HN-1: ``(rule, message)``."""
+    """Where identification on ``today`` contradicts HN-1a–c, as ``(rule, message)`` pairs."""
     identified = org.identified_on is not None and org.identified_on <= today
     removed = org.identification_removed_on is not None and org.identification_removed_on <= today
     findings: list[tuple[str, str]] = []

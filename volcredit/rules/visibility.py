@@ -108,8 +108,10 @@ def _penalty_decision(status: CaseStatus | None, subject_kind: str) -> Decision:
         return _deny("BJ-18", "信用修复已通过，停止公示")
     if status.state is CaseState.EXPIRED:
         return _deny("PUB-4", "最长公示期已满")
+    if status.state is CaseState.NOT_LISTED:
+        return _deny("BJ-16d", "决定不列入")
     if status.state not in LISTED_STATES:
-        return _deny("BJ-16d", f"未经告知程序决定列入（{status.label}）")
+        return _deny("BJ-16d", f"告知程序尚未结束（{status.label}），不公示")
     return Decision(
         True,
         "PUB-4",

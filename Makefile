@@ -1,0 +1,29 @@
+# The README's two quick-start commands: `make demo` and `make test`.
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTHON ?= python3
+
+.PHONY: demo test lint format bench-load
+
+demo: $(STAMP)  ## load the sample content into demo.sqlite3 and show the case overview
+	$(BIN)/volcredit demo --db sqlite:///demo.sqlite3
+
+test: $(STAMP)  ## the whole suite: lint, format check, tests on SQLite and PostgreSQL
+	bash scripts/ensure-postgres.sh
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench-load: $(STAMP)  ## load benchmark: 10^6 service records, rows/s and peak memory
+	$(BIN)/python benchmarks/load.py
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)

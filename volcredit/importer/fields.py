@@ -30,11 +30,16 @@ _REGION = re.compile(r"^\d{6}$")
 _MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(?:-\d{1,6})?$")
 _MAX_HOURS = Decimal(24)
+_CENT = Decimal("0.01")
 
 
 def _text(raw: Any) -> str:
-    value = raw if isinstance(raw, str) else str(raw)
-    value = value.strip()
+    if type(raw) is str:
+        value = raw.strip()
+    elif isinstance(raw, (list, dict, set, tuple)):
+        raise FieldError("应为单个值，不能是列表或映射")
+    else:
+        value = str(raw).strip()
     if len(value) > MAX_TEXT:
         raise FieldError(f"文本过长（{len(value)} 字，最多 {MAX_TEXT} 字）")
     return value
@@ -75,15 +80,16 @@ def stdnum_reason(exc: stdnum_errors.ValidationError) -> str:
 
 
 def _date(raw: Any) -> date:
+    if isinstance(raw, str):
+        try:
+            return date.fromisoformat(raw.strip())
+        except ValueError as exc:
+            raise FieldError(f"日期“{raw.strip()}”应为 YYYY-MM-DD 格式的有效日期") from exc
     if isinstance(raw, datetime):
         raise FieldError("应为日期（YYYY-MM-DD），不应带时间")
     if isinstance(raw, date):
         return raw
-    value = _text(raw)
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise FieldError(f"日期“{value}”应为 YYYY-MM-DD 格式的有效日期") from exc
+    raise FieldError(f"“{raw}”应为 YYYY-MM-DD 格式的日期")
 
 
 def _bool(raw: Any) -> bool:
@@ -96,14 +102,16 @@ def _bool(raw: Any) -> bool:
 
 
 def _int(raw: Any) -> int:
-    if isinstance(raw, bool):
-        raise FieldError("应为整数")
-    if isinstance(raw, int):
-        return raw
-    value = _text(raw)
-    if not re.fullmatch(r"-?\d+", value):
+    if isinstance(raw, str):
+        value = raw.strip()
+        if value.isascii() and value.isdigit():
+            return int(value)
+        if re.fullmatch(r"-\d+", value):
+            return int(value)
         raise FieldError(f"“{value}”应为整数")
-    return int(value)
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    raise FieldError(f"“{raw}”应为整数")
 
 
 def _count(raw: Any) -> int:
@@ -120,7 +128,13 @@ def _year(raw: Any) -> int:
     return value
 
 
+_SCORES = {str(i): i for i in range(1, 6)}
+
+
 def _score(raw: Any) -> int:
+    fast = _SCORES.get(raw) if type(raw) is str else None
+    if fast is not None:
+        return fast
     value = _int(raw)
     if not 1 <= value <= 5:  # CQ-10
         raise FieldError(f"评价 {value} 应为 1 到 5 的整数", "CQ-10")
@@ -138,7 +152,8 @@ def _hours(raw: Any) -> Decimal:
         raise FieldError("时长必须大于 0", "CQ-9")
     if value > _MAX_HOURS:
         raise FieldError("一条记录的时长不能超过 24 小时", "CQ-9")
-    if value != value.quantize(Decimal("0.01")):
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2 and value != value.quantize(_CENT):
         raise FieldError("时长最多保留两位小数", "CQ-9")
     return value
 
@@ -161,11 +176,14 @@ def _enum(field: Field) -> Callable[[Any], str]:
 
 
 def _int_choice(field: Field) -> Callable[[Any], int]:
-    allowed = {int(c) for c in field.choices}
+    allowed = {c: int(c) for c in field.choices}
 
     def parse(raw: Any) -> int:
+        fast = allowed.get(raw) if type(raw) is str else None
+        if fast is not None:
+            return fast
         value = _int(raw)
-        if value not in allowed:
+        if value not in allowed.values():
             raise FieldError(f"{value} 不是可选值之一：{'、'.join(field.choices)}")
         return value
 

@@ -16,8 +16,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
-
 from volcredit.contract import LOAD_ORDER, TABLES
 from volcredit.importer import crosschecks, staging
 from volcredit.importer.events import IMPORT_SOURCE, validate_events
@@ -142,15 +140,15 @@ def _stage_table(run: _Run, table: str, source: TableSource | None) -> None:
     if rows is None:
         return
     validator = RowValidator(TABLES[table], run.calendar)
-    stage = staging.stage_tables[table]
+    with run.store.read() as conn:
+        stage = staging.BulkInserter(conn, table)
     label = run.labels[table]
     batch: list[dict[str, Any]] = []
     workdays: list[tuple[date, str]] = []
     try:
+        ctx = RowContext(label, run.log)
         for row in _with_progress(run, rows, label):
-            ctx = RowContext(label, row, run.log)
-            values = validator.validate(row, ctx)
-            values["source_line"] = row.line
+            values = validator.validate(row, ctx.start(row))
             batch.append(values)
             if table == "workdays" and not ctx.failed:
                 workdays.append((values["date"], values["kind"]))
@@ -172,10 +170,10 @@ def _with_progress(run: _Run, rows: Iterator[SourceRow], label: str) -> Iterable
     return tqdm(rows, desc=Path(label).name, unit=" 行", unit_scale=True, leave=False)
 
 
-def _insert(store: Store, table: Any, batch: list[dict[str, Any]]) -> None:
+def _insert(store: Store, stage: staging.BulkInserter, batch: list[dict[str, Any]]) -> None:
     if batch:
         with store.write() as conn:
-            conn.execute(insert(table), batch)
+            stage.insert(conn, batch)
 
 
 def _digest(path: Path) -> str:

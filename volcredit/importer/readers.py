@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +24,20 @@ class SourceError(ValueError):
         super().__init__(message)
 
 
-@dataclass
 class SourceRow:
-    line: int
-    values: dict[str, Any]
-    field_lines: dict[str, int] = field(default_factory=dict)
+    """One row: the line it starts on, its raw values, and (YAML) the line of each field."""
+
+    __slots__ = ("field_lines", "line", "values")
+
+    def __init__(
+        self, line: int, values: dict[str, Any], field_lines: dict[str, int] | None = None
+    ):
+        self.line = line
+        self.values = values
+        self.field_lines = field_lines
 
     def line_of(self, name: str) -> int:
-        return self.field_lines.get(name, self.line)
+        return self.field_lines.get(name, self.line) if self.field_lines else self.line
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,7 @@ def csv_header(path: Path) -> list[str]:
 
 
 def iter_csv(path: Path) -> Iterator[SourceRow]:
-    """Stream rows of a CSV file; empty fields become ``None``."""
+    """Stream rows of a CSV file (an empty field is ``""``, which validation treats as empty)."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         try:
@@ -70,15 +76,14 @@ def iter_csv(path: Path) -> Iterator[SourceRow]:
             width = len(header)
             start = reader.line_num + 1
             for cells in reader:
-                if not any(c.strip() for c in cells):
+                if not any(cells):
                     start = reader.line_num + 1
                     continue
                 if len(cells) != width:
                     raise SourceError(
                         start, f"这一行有 {len(cells)} 列，表头有 {width} 列（逗号或引号不配对？）"
                     )
-                values = {h: (c if c.strip() else None) for h, c in zip(header, cells, strict=True)}
-                yield SourceRow(start, values)
+                yield SourceRow(start, dict(zip(header, cells, strict=True)))
                 start = reader.line_num + 1
         except UnicodeDecodeError as exc:
             raise SourceError(start, "文件不是 UTF-8 编码") from exc

@@ -24,18 +24,26 @@ _OTHER_ID = re.compile(r"^[A-Z0-9]{5,20}$")
 
 
 class RowContext:
-    """Where a row comes from and how to report about it."""
+    """Where the current row comes from and how to report about it (reused row after row)."""
 
-    def __init__(self, label: str, row: SourceRow, log: ProblemLog) -> None:
-        self.label, self.row, self.log = label, row, log
+    def __init__(self, label: str, log: ProblemLog) -> None:
+        self.label, self.log = label, log
+        self.row: SourceRow | None = None
         self.failed = False
+
+    def start(self, row: SourceRow) -> RowContext:
+        self.row, self.failed = row, False
+        return self
+
+    def _line(self, field: str) -> int:
+        return self.row.line_of(field) if self.row is not None else 0
 
     def error(self, field: str, message: str, rule: str = "") -> None:
         self.failed = True
-        self.log.error(self.label, self.row.line_of(field), field, message, rule)
+        self.log.error(self.label, self._line(field), field, message, rule)
 
     def warning(self, field: str, message: str, rule: str = "") -> None:
-        self.log.warning(self.label, self.row.line_of(field), field, message, rule)
+        self.log.warning(self.label, self._line(field), field, message, rule)
 
 
 RowCheck = Callable[[dict[str, Any], RowContext], None]
@@ -53,20 +61,23 @@ class RowValidator:
 
     def validate(self, row: SourceRow, ctx: RowContext) -> dict[str, Any]:
         """The typed values of ``row`` (``None`` where invalid), with problems logged on ``ctx``."""
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = {"source_line": row.line}
         raw_values = row.values
         for f, parse in self.parsers:
             raw = raw_values.get(f.name)
-            if raw is None:
-                values[f.name] = None
+            value = None
+            if raw is not None and raw != "":
+                try:
+                    value = parse(raw)
+                except FieldError as exc:
+                    ctx.error(f.name, str(exc), exc.rule or f.rule)
+                    values[f.name] = None
+                    continue
+            if value is None or value == "":
+                value = None
                 if f.required:
                     ctx.error(f.name, "必填字段为空")
-                continue
-            try:
-                values[f.name] = parse(raw)
-            except FieldError as exc:
-                values[f.name] = None
-                ctx.error(f.name, str(exc), exc.rule or f.rule)
+            values[f.name] = value
         if self.row_check is not None:
             self.row_check(values, ctx)
         if self.spec.name == "service_records":

@@ -6,6 +6,9 @@ stays fully usable throughout.
 
 from __future__ import annotations
 
+from operator import itemgetter
+from typing import Any
+
 from sqlalchemy import Connection, MetaData, Table, text
 
 from volcredit.contract import TABLES
@@ -54,6 +57,40 @@ def index(conn: Connection) -> None:
 def drop(conn: Connection) -> None:
     for table in stage_tables.values():
         conn.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
+
+
+class BulkInserter:
+    """Fast inserts into one staging table: the driver's ``executemany`` with SQLAlchemy's own
+    bind processors (dates, booleans, hours), skipping per-row statement compilation."""
+
+    def __init__(self, conn: Connection, name: str) -> None:
+        table = stage_tables[name]
+        dialect = conn.dialect
+        columns = [c.name for c in table.columns]
+        self._take = itemgetter(*columns)
+        self._convert = [
+            (i, p) for i, c in enumerate(table.columns) if (p := c.type.bind_processor(dialect))
+        ]
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        names = ", ".join(columns)
+        self.sql = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join([mark] * len(columns))})"
+
+    def rows(self, batch: list[dict[str, Any]]) -> list[Any]:
+        """Parameter rows in column order; every row holds every column (validation sees to it)."""
+        if not self._convert:
+            return [self._take(row) for row in batch]  # itemgetter gives tuples
+        out = []
+        for row in batch:
+            values = list(self._take(row))
+            for i, process in self._convert:
+                if values[i] is not None:
+                    values[i] = process(values[i])
+            out.append(tuple(values))
+        return out
+
+    def insert(self, conn: Connection, batch: list[dict[str, Any]]) -> None:
+        if batch:
+            conn.exec_driver_sql(self.sql, self.rows(batch))
 
 
 def swap_into_live(conn: Connection) -> dict[str, int]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import csv
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -266,3 +266,26 @@ def load(store: Store, root: Path, today: date = date(2026, 11, 21)) -> LoadResu
 def row_count(store: Store, table: str) -> int:
     with store.read() as conn:
         return conn.execute(select(func.count()).select_from(content_tables[table])).scalar_one()
+
+
+def calendar_2027_fixture() -> dict[date, str]:
+    """An INVENTED 2027 holiday arrangement for tests only (13 statutory days plus bridging days
+    and two 调休 Saturdays). The State Council publishes the real one each December; this is not it.
+    """
+    spans = [
+        ("2027-01-01", 3),
+        ("2027-02-05", 9),
+        ("2027-04-03", 3),
+        ("2027-05-01", 5),
+        ("2027-06-09", 3),
+        ("2027-09-15", 3),
+        ("2027-10-01", 7),
+    ]
+    days: dict[date, str] = {}
+    for first, length in spans:
+        start = date.fromisoformat(first)
+        for i in range(length):
+            days[start + timedelta(days=i)] = "holiday"
+    days[date(2027, 2, 20)] = "workday"
+    days[date(2027, 10, 9)] = "workday"
+    return days

@@ -94,7 +94,7 @@ def _late_records(conn: Connection, today: date) -> Iterator[Problem]:
 def _organisations(conn: Connection, today: date) -> Iterator[Problem]:
     o = content_tables["organisations"]
     query = select(o).order_by(o.c.uscc)
-    for row in conn.execution_options(yield_per=5000).execute(query):
+    for row in conn.execute(query.execution_options(yield_per=5000)):
         standing = OrganisationStanding(
             row.name,
             row.charter_volunteer_purpose,

@@ -222,4 +222,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"设置错误：{exc}", file=sys.stderr)
         return 2
-    return int(args.func(args, settings))
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from volcredit.store.engine import safe_error_message
+
+    try:
+        return int(args.func(args, settings))
+    except SQLAlchemyError as error:
+        print(f"数据库错误：{safe_error_message(error)}", file=sys.stderr)
+        return 1

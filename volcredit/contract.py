@@ -47,12 +47,19 @@ HONOUR_EVENT_KINDS = ("deletion_requested",)
 
 @dataclass(frozen=True)
 class Field:
-    """One column: its name, value kind (see importer.fields), and whether it may be public."""
+    """One column: its name, value kind (see importer.fields), and its exposure.
+
+    ``never``: marked ``*`` in the contract, it must never reach any public output (PUB-1) and the
+    leak gate looks for its values. ``public``: a PUB rule lists it, so it may be shown when the
+    visibility function makes its row public. Neither: shown only as a public projection derives
+    it (a person subject appears by name, never by number, PUB-3/PUB-5).
+    """
 
     name: str
     kind: str
     required: bool = False
-    public: bool = True
+    never: bool = False
+    public: bool = False
     choices: tuple[str, ...] = ()
     rule: str = ""  # the rule an invalid value breaks, named in its error
 
@@ -79,9 +86,10 @@ def F(
     req: bool = False,
     private: bool = False,
     choices: tuple[str, ...] = (),
+    pub: bool = False,
     rule: str = "",
 ) -> Field:
-    return Field(name, kind, req, not private, choices, rule)
+    return Field(name, kind, req, private, pub and not private, choices, rule)
 
 
 SUBJECT_KIND = ("person", "organisation")
@@ -89,34 +97,42 @@ SUBJECT_KIND = ("person", "organisation")
 _TABLES = (
     TableSpec(
         "workdays",
-        (F("date", "date", req=True), F("kind", "enum", req=True, choices=("holiday", "workday"))),
+        (
+            F("date", "date", req=True, pub=True),
+            F("kind", "enum", req=True, choices=("holiday", "workday"), pub=True),
+        ),
         key=("date",),
     ),
     TableSpec(
         "regions",
         (
-            F("code", "region_code", req=True),
-            F("name", req=True),
-            F("parent", "region_ref"),
-            F("level", "enum", req=True, choices=("province", "city", "county")),
-            F("population", "count"),
+            F("code", "region_code", req=True, pub=True),
+            F("name", req=True, pub=True),
+            F("parent", "region_ref", pub=True),
+            F("level", "enum", req=True, choices=("province", "city", "county"), pub=True),
+            F("population", "count", pub=True),
         ),
         key=("code",),
     ),
     TableSpec(
         "organisations",
         (
-            F("uscc", "uscc", req=True),
-            F("name", req=True),
+            F("uscc", "uscc", req=True, pub=True),
+            F("name", req=True, pub=True),
             F("kind", "enum", req=True, choices=ORG_KINDS),
             F("legal_representative", req=True),
-            F("registration_authority", req=True),
-            F("region", "region_ref", req=True),
+            F("registration_authority", req=True, pub=True),
+            F("region", "region_ref", req=True, pub=True),
             F("registered_on", "date", req=True),
             F("charter_volunteer_purpose", "bool", req=True),
-            F("identified_on", "date"),
-            F("identification_basis", "enum", choices=("name_keyword", "charter_verified")),
-            F("identification_removed_on", "date"),
+            F("identified_on", "date", pub=True),
+            F(
+                "identification_basis",
+                "enum",
+                choices=("name_keyword", "charter_verified"),
+                pub=True,
+            ),
+            F("identification_removed_on", "date", pub=True),
             F("contact_person", private=True),
             F("contact_phone", "phone", private=True),
             F("address", private=True),
@@ -127,12 +143,12 @@ _TABLES = (
         "volunteers",
         (
             F("volunteer_no", "code", req=True),
-            F("name", req=True),
+            F("name", req=True, pub=True),
             F("id_type", "enum", req=True, choices=ID_TYPES),
             F("id_number", "id_number", req=True, private=True, rule="BJ-7"),
             F("gender", "enum", private=True, choices=("male", "female")),
             F("birth_date", "date", private=True),
-            F("region", "region_ref", req=True),
+            F("region", "region_ref", req=True, pub=True),
             F("service_area", private=True),
             F("service_intentions", private=True),
             F("skills", private=True),
@@ -180,14 +196,14 @@ _TABLES = (
     TableSpec(
         "honours",
         (
-            F("honour_id", "code", req=True),
-            F("subject_kind", "enum", req=True, choices=SUBJECT_KIND),
+            F("honour_id", "code", req=True, pub=True),
+            F("subject_kind", "enum", req=True, choices=SUBJECT_KIND, pub=True),
             F("subject", "subject_ref", req=True),
-            F("title", req=True),
-            F("kind", "enum", req=True, choices=HONOUR_KINDS),
-            F("authority", req=True),
-            F("document_no"),
-            F("awarded_on", "date", req=True),
+            F("title", req=True, pub=True),
+            F("kind", "enum", req=True, choices=HONOUR_KINDS, pub=True),
+            F("authority", req=True, pub=True),
+            F("document_no", pub=True),
+            F("awarded_on", "date", req=True, pub=True),
         ),
         key=("honour_id",),
     ),
@@ -208,16 +224,30 @@ _TABLES = (
     TableSpec(
         "penalties",
         (
-            F("case_id", "code", req=True),
-            F("subject_kind", "enum", req=True, choices=SUBJECT_KIND),
+            F("case_id", "code", req=True, pub=True),
+            F("subject_kind", "enum", req=True, choices=SUBJECT_KIND, pub=True),
             F("subject", "subject_ref", req=True),
-            F("category", "int_choice", req=True, choices=("1", "2", "3", "4", "5"), rule="BJ-9"),
-            F("facts", req=True),
-            F("decision_no", req=True),
-            F("authority", req=True),
-            F("decided_on", "date", req=True),
-            F("procedure", "enum", req=True, choices=("general", "simplified"), rule="BJ-9"),
-            F("severity", "enum", req=True, choices=("general", "serious")),
+            F(
+                "category",
+                "int_choice",
+                req=True,
+                choices=("1", "2", "3", "4", "5"),
+                rule="BJ-9",
+                pub=True,
+            ),
+            F("facts", req=True, pub=True),
+            F("decision_no", req=True, pub=True),
+            F("authority", req=True, pub=True),
+            F("decided_on", "date", req=True, pub=True),
+            F(
+                "procedure",
+                "enum",
+                req=True,
+                choices=("general", "simplified"),
+                rule="BJ-9",
+                pub=True,
+            ),
+            F("severity", "enum", req=True, choices=("general", "serious"), pub=True),
         ),
         key=("case_id",),
     ),
@@ -261,7 +291,7 @@ LOAD_ORDER: tuple[str, ...] = tuple(TABLES)
 
 def never_public_fields() -> list[tuple[str, str]]:
     """Every ``(table, field)`` that must never reach a public output (PUB-1, CQ-15)."""
-    return [(t.name, f.name) for t in _TABLES for f in t.fields if t.never_public or not f.public]
+    return [(t.name, f.name) for t in _TABLES for f in t.fields if t.never_public or f.never]
 
 
 # BJ-6: data that is never collected. English names are matched as whole words, Chinese as stems.

@@ -72,7 +72,7 @@ def cases(conn: Connection, today: date, periods: PublicityPeriods) -> Iterator[
     )
     current: dict[str, Any] | None = None
     events: list[CaseEvent] = []
-    for row in conn.execution_options(yield_per=2000).execute(query):
+    for row in conn.execute(query.execution_options(yield_per=2000)):
         m = row._mapping
         if current is None or m["case_id"] != current["case_id"]:
             if current is not None:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.builders import calendar_2027_fixture
 from volcredit.problems import CalendarGapError
 from volcredit.rules.calendar import WorkingCalendar
 from volcredit.rules.periods import add_calendar_days, add_months, add_working_days, age_on
@@ -56,17 +57,22 @@ def test_period_year_without_calendar_is_an_explicit_error() -> None:
 
 def test_period_loaded_workdays_cover_a_new_year() -> None:
     """PERIOD: once the year's ``workdays`` are loaded, the same deadline is computed."""
-    cal = WorkingCalendar(
-        {
-            date(2027, 1, 1): "holiday",
-            date(2027, 1, 2): "holiday",
-            date(2027, 1, 3): "holiday",
-            date(2027, 1, 9): "workday",
-        }
-    )
+    cal = WorkingCalendar(calendar_2027_fixture())
     assert cal.covers(2027) and not CAL.covers(2027)
-    # 2026-12-29..31 (3), 2027-01-04..08 (5), 01-09 (调休 Saturday), 01-11 -> the 10th.
-    assert add_working_days(cal, date(2026, 12, 28), 10) == date(2027, 1, 11)
+    # 2026-12-29..31 (3), 2027-01-01..03 off, 01-04..08 (5), 01-11, 01-12 -> the 10th.
+    assert add_working_days(cal, date(2026, 12, 28), 10) == date(2027, 1, 12)
+    assert cal.is_workday(date(2027, 2, 20))  # a 调休 Saturday
+    assert not cal.is_workday(date(2027, 2, 8))
+
+
+def test_period_partial_year_is_never_a_weekends_only_guess() -> None:
+    """PERIOD: a year with fewer holiday rows than the statutory minimum is not covered."""
+    partial = {d: k for d, k in calendar_2027_fixture().items() if d.month == 1}
+    cal = WorkingCalendar(partial)
+    assert not cal.covers(2027)
+    assert cal.incomplete_years() == [(2027, 3)]
+    with pytest.raises(CalendarGapError):
+        cal.is_workday(date(2027, 2, 8))
 
 
 def test_period_loaded_workdays_override_a_bundled_day() -> None:

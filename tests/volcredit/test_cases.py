@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from tests.builders import calendar_2027_fixture
 from volcredit.problems import CalendarGapError
 from volcredit.rules.calendar import WorkingCalendar
 from volcredit.rules.cases import (
@@ -161,6 +162,6 @@ def test_period_deadline_in_uncovered_year_is_reported_not_guessed() -> None:
     assert "2027" in (s.next_deadline.error or "")
     with pytest.raises(CalendarGapError):
         replay(facts, events, date(2027, 2, 1), CAL, PERIODS, strict=True)
-    cal = WorkingCalendar({date(2027, 1, 1): "holiday"})
+    cal = WorkingCalendar(calendar_2027_fixture())
     s = replay(facts, events, date(2027, 2, 1), cal, PERIODS)
     assert s is not None and s.state is CaseState.LISTED

@@ -55,9 +55,16 @@ def test_pub5_masked_name_reveals_at_most_the_first_character(name: str) -> None
     assert len(masked) == len(stripped)
 
 
-@given(st.text(alphabet="0123456789", min_size=0, max_size=7))
-def test_pub7_short_values_are_masked_whole(value: str) -> None:
-    assert mask(MaskKind.PHONE, value) == MASK * len(value)
+@given(st.sampled_from(list(MaskKind)[1:]), st.text(alphabet="0123456789AX", max_size=18))
+def test_pub7_shorter_values_reveal_less(kind: MaskKind, value: str) -> None:
+    """PUB-7: a number shorter than the standard length keeps proportionally fewer characters
+    (a passport number is not left mostly visible)."""
+    masked = mask(kind, value)
+    visible = sum(c != MASK for c in masked)
+    standard = 18 if kind is MaskKind.ID_NUMBER else 11  # 3 + 4 characters kept at that length
+    assert len(masked) == len(value)
+    assert visible <= 7 and visible * standard <= 7 * len(value)
+    assert mask(MaskKind.ID_NUMBER, "E12345678") == "E******78"
 
 
 def test_cq19_star_thresholds() -> None:

@@ -69,9 +69,9 @@ def test_pub2_identified_organisations_and_removals() -> None:
 
 def test_pub3_good_info_public_for_organisations_always_for_persons_unless_deleted() -> None:
     """PUB-3, BJ-17b: a person's honour disappears once deletion is requested."""
-    org = HonourItem("organisation", date(2025, 3, 1), deletion_requested_on=date(2025, 4, 1))
+    org = HonourItem("organisation", date(2025, 3, 1), True, deletion_requested_on=date(2025, 4, 1))
     assert visibility(org, date(2025, 5, 1)).public
-    person = HonourItem("person", date(2025, 3, 1), deletion_requested_on=date(2025, 4, 1))
+    person = HonourItem("person", date(2025, 3, 1), True, deletion_requested_on=date(2025, 4, 1))
     assert not visibility(person, date(2025, 2, 28)).public  # not yet awarded
     assert visibility(person, date(2025, 3, 31)).public
     gone = visibility(person, date(2025, 4, 1))
@@ -139,8 +139,15 @@ def test_bj16a_announcement_public_during_its_period_with_masked_name() -> None:
     assert not visibility(NoticeAnnouncementItem(after), date(2025, 10, 10)).public
 
 
-def test_pub8_decision_is_a_pure_function_of_facts_and_date() -> None:
-    """PUB-8: the same facts and date always give the same decision."""
-    a = penalty(NOTICE, date(2025, 8, 1))
-    b = penalty(NOTICE, date(2025, 8, 1))
-    assert a == b
+def test_pub8_decision_depends_only_on_facts_dated_up_to_the_date() -> None:
+    """PUB-8: the decision for a date is fixed by the facts dated on or before it: adding later
+    events (an objection, a repair) never changes what was public that day."""
+    later = [
+        ("published_objection_received", date(2025, 9, 1)),
+        ("published_objection_upheld", date(2025, 9, 5)),
+        ("repair_applied", date(2025, 9, 10)),
+        ("repair_approved", date(2025, 9, 12)),
+    ]
+    for day in (date(2025, 6, 17), date(2025, 6, 18), date(2025, 8, 31)):
+        assert penalty(NOTICE, day) == penalty([*NOTICE, *later], day)
+    assert penalty(NOTICE, date(2025, 9, 2)) != penalty([*NOTICE, *later], date(2025, 9, 2))

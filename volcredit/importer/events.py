@@ -1,14 +1,18 @@
 """Validating imported due-process events against the case's state (BJ-16, BJ-17, BJ-18).
 
-New events are checked together with the events the store's history already holds for the same
-case, through the same :func:`volcredit.rules.cases.replay` the rest of the system uses.
+Every penalty is replayed with the events its history already holds plus the new ones, through
+the same :func:`volcredit.rules.cases.replay` the rest of the system uses, so a reload that changes
+a penalty's facts cannot leave recorded events that no longer fit. Runs inside the write
+transaction that appends the new events (the history is locked meanwhile).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -19,9 +23,10 @@ from volcredit.problems import CalendarGapError
 from volcredit.rules.calendar import WorkingCalendar
 from volcredit.rules.cases import CaseEvent, EventMisfit, PenaltyFacts, replay
 from volcredit.settings import PublicityPeriods
-from volcredit.store import history
+from volcredit.store.schema import history
 
 IMPORT_SOURCE = "import"
+SYSTEM_REFS = ("content",)
 
 
 @dataclass(frozen=True)
@@ -37,109 +42,200 @@ class ImportedEvent:
         return (self.ref, self.event, self.date, self.note)
 
 
-def _existing(conn: Connection) -> tuple[dict[str, list[ImportedEvent]], set[tuple[object, ...]]]:
-    """History entries about cases and honours, and the identities of earlier imported events."""
-    by_ref: dict[str, list[ImportedEvent]] = defaultdict(list)
-    imported: set[tuple[object, ...]] = set()
-    for e in history.entries(conn):
-        if e.ref in ("", "content"):
-            continue
-        ev = ImportedEvent(e.ref, e.event, e.date, e.note, None)
-        by_ref[e.ref].append(ev)
-        if e.source == IMPORT_SOURCE:
-            imported.add(ev.identity)
-    return by_ref, imported
+class EventCheck:
+    """Checks the staged events and the history against the staged penalties and honours."""
 
+    def __init__(
+        self,
+        calendar: WorkingCalendar,
+        periods: PublicityPeriods,
+        today: date,
+        labels: dict[str, str],
+        log: ProblemLog,
+    ) -> None:
+        self.calendar, self.periods, self.today = calendar, periods, today
+        self.label, self.penalties_label = labels["events"], labels["penalties"]
+        self.log = log
 
-def validate_events(
-    conn: Connection,
-    log: ProblemLog,
-    label: str,
-    calendar: WorkingCalendar,
-    periods: PublicityPeriods,
-) -> list[ImportedEvent]:
-    """Check every staged event; return the ones the history does not hold yet, in file order."""
-    existing, imported = _existing(conn)
-    penalties = {
-        r.case_id: PenaltyFacts(r.case_id, r.decided_on, r.severity)
-        for r in conn.execute(
+    def run(self, conn: Connection) -> list[ImportedEvent]:
+        """Report every misfit; return the events the history does not hold yet, in file order."""
+        staged = self._staged(conn)
+        self._shared_references(conn)
+        new: list[ImportedEvent] = []
+        for facts, line, existing in self._cases(conn):
+            added = self._new_only(staged.pop(facts.case_id, []), existing)
+            self._replay(facts, line, existing, added)
+            new += added
+        honours = self._honours(conn, list(staged))
+        for ref, events in staged.items():
+            added = self._new_only(events, self._existing(conn, ref))
+            new += self._check_honour_events(ref, honours.get(ref), added, conn)
+        self._orphans(conn)
+        return sorted(new, key=lambda e: e.line or 0)
+
+    def _staged(self, conn: Connection) -> dict[str, list[ImportedEvent]]:
+        t = st["events"]
+        staged: dict[str, list[ImportedEvent]] = defaultdict(list)
+        for r in conn.execute(select(t).order_by(t.c.source_line)):
+            if r.ref is None or r.event is None or r.date is None:
+                continue  # already reported field by field
+            staged[r.ref].append(ImportedEvent(r.ref, r.event, r.date, r.note, r.source_line))
+            if r.date > self.today:
+                self.log.warning(
+                    self.label,
+                    r.source_line,
+                    "date",
+                    f"事件日期晚于今天（{self.today.isoformat()}），到那天才生效",
+                )
+        return staged
+
+    def _shared_references(self, conn: Connection) -> None:
+        p, h = st["penalties"], st["honours"]
+        query = select(p.c.source_line, p.c.case_id).join(h, h.c.honour_id == p.c.case_id)
+        for line, ref in conn.execute(query):
+            self.log.error(
+                self.penalties_label,
+                line,
+                "case_id",
+                f"{ref} 同时是一个荣誉的编号：事件无法区分它们",
+            )
+
+    def _cases(self, conn: Connection) -> Iterator[tuple[PenaltyFacts, int, list[ImportedEvent]]]:
+        """Every staged penalty with the events the history holds for it, streamed in order."""
+        p = st["penalties"]
+        query = (
             select(
-                st["penalties"].c.case_id, st["penalties"].c.decided_on, st["penalties"].c.severity
+                p.c.case_id,
+                p.c.decided_on,
+                p.c.severity,
+                p.c.source_line,
+                history.c.event,
+                history.c.date,
+                history.c.note,
             )
+            .outerjoin(history, history.c.ref == p.c.case_id)
+            .where(p.c.decided_on.is_not(None), p.c.severity.is_not(None))
+            .order_by(p.c.case_id, history.c.seq)
         )
-        if r.decided_on is not None and r.severity is not None
-    }
-    person_honours = {
-        r.honour_id: r.subject_kind
-        for r in conn.execute(select(st["honours"].c.honour_id, st["honours"].c.subject_kind))
-    }
-    t = st["events"]
-    new: list[ImportedEvent] = []
-    for r in conn.execute(select(t).order_by(t.c.source_line)):
-        if r.ref is None or r.event is None or r.date is None:
-            continue  # already reported field by field
-        ev = ImportedEvent(r.ref, r.event, r.date, r.note, r.source_line)
-        if ev.identity in imported:
-            continue  # imported by an earlier load: the history already holds it
-        if _fits_reference(ev, penalties, person_honours, log, label):
-            new.append(ev)
-    by_case: dict[str, list[ImportedEvent]] = defaultdict(list)
-    for ev in new:
-        by_case[ev.ref].append(ev)
-    for ref, added in by_case.items():
-        if ref in penalties:
-            _replay_case(
-                penalties[ref], existing.get(ref, []) + added, calendar, periods, log, label
+        current: tuple[PenaltyFacts, int] | None = None
+        existing: list[ImportedEvent] = []
+        for r in conn.execute(query.execution_options(yield_per=5000)):
+            if current is None or r.case_id != current[0].case_id:
+                if current is not None:
+                    yield current[0], current[1], existing
+                current = (PenaltyFacts(r.case_id, r.decided_on, r.severity), r.source_line)
+                existing = []
+            if r.event is not None:
+                existing.append(ImportedEvent(r.case_id, r.event, r.date, r.note, None))
+        if current is not None:
+            yield current[0], current[1], existing
+
+    @staticmethod
+    def _new_only(
+        events: list[ImportedEvent], existing: list[ImportedEvent]
+    ) -> list[ImportedEvent]:
+        """Drop events an earlier load imported already (the history keeps them once)."""
+        known = {e.identity for e in existing}
+        return [e for e in events if e.identity not in known]
+
+    def _replay(
+        self,
+        facts: PenaltyFacts,
+        line: int,
+        existing: list[ImportedEvent],
+        added: list[ImportedEvent],
+    ) -> None:
+        events = existing + added
+        if not events:
+            return
+        until = max(max(e.date for e in events), facts.decided_on)
+        try:
+            replay(
+                facts,
+                [CaseEvent(e.event, e.date) for e in events],
+                until,
+                self.calendar,
+                self.periods,
+                strict=True,
             )
-        else:
-            _check_deletion(existing.get(ref, []) + added, log, label)
-    return new
+        except EventMisfit as misfit:
+            bad = events[misfit.index]
+            if bad.line is not None:
+                self.log.error(
+                    self.label, bad.line, "event", f"案件 {facts.case_id}：{misfit}", misfit.rule
+                )
+            else:
+                self.log.error(
+                    self.penalties_label,
+                    line,
+                    "decided_on",
+                    f"案件 {facts.case_id} 已记录的事件与新数据不符（历史不可更改）：{misfit}",
+                    misfit.rule,
+                )
+        except CalendarGapError as gap:
+            where = next((e.line for e in added), None)
+            self.log.error(
+                self.label if where else self.penalties_label,
+                where or line,
+                "date",
+                f"案件 {facts.case_id} 的期限无法核对：{gap}",
+                "PERIOD",
+            )
 
+    def _honours(self, conn: Connection, refs: list[str]) -> dict[str, Any]:
+        h = st["honours"]
+        found: dict[str, Any] = {}
+        for start in range(0, len(refs), 500):
+            chunk = refs[start : start + 500]
+            query = select(h.c.honour_id, h.c.subject_kind, h.c.awarded_on)
+            for r in conn.execute(query.where(h.c.honour_id.in_(chunk))):
+                found[r.honour_id] = r
+        return found
 
-def _fits_reference(
-    ev: ImportedEvent,
-    penalties: dict[str, PenaltyFacts],
-    honours: dict[str, str],
-    log: ProblemLog,
-    label: str,
-) -> bool:
-    line = ev.line or 0
-    if ev.event in HONOUR_EVENT_KINDS:
-        kind = honours.get(ev.ref)
-        if kind is None:
-            log.error(label, line, "ref", f"没有这个荣誉：{ev.ref}", "BJ-17b")
-            return False
-        if kind != "person":
-            log.error(label, line, "event", "只有个人可以要求删除其良好信息", "BJ-17b")
-            return False
-        return True
-    if ev.ref not in penalties:
-        log.error(label, line, "ref", f"没有这个不良信息案件：{ev.ref}", "BJ-16")
-        return False
-    return True
+    def _existing(self, conn: Connection, ref: str) -> list[ImportedEvent]:
+        query = select(history.c.event, history.c.date, history.c.note).where(history.c.ref == ref)
+        return [ImportedEvent(ref, *r, None) for r in conn.execute(query.order_by(history.c.seq))]
 
+    def _check_honour_events(
+        self, ref: str, honour: Any, added: list[ImportedEvent], conn: Connection
+    ) -> list[ImportedEvent]:
+        """BJ-17b: a deletion request, once, on a person's honour, after it was awarded."""
+        accepted: list[ImportedEvent] = []
+        requested = any(e.event == "deletion_requested" for e in self._existing(conn, ref))
+        for ev in added:
+            line = ev.line or 0
+            if ev.event not in HONOUR_EVENT_KINDS:
+                self.log.error(self.label, line, "ref", f"没有这个不良信息案件：{ref}", "BJ-16")
+            elif honour is None:
+                self.log.error(self.label, line, "ref", f"没有这个荣誉：{ref}", "BJ-17b")
+            elif honour.subject_kind != "person":
+                self.log.error(
+                    self.label, line, "event", "只有个人可以要求删除其良好信息", "BJ-17b"
+                )
+            elif honour.awarded_on is not None and ev.date < honour.awarded_on:
+                self.log.error(self.label, line, "date", "删除请求早于荣誉授予日期", "BJ-17b")
+            elif requested:
+                self.log.error(self.label, line, "event", f"荣誉 {ref} 已经要求删除过", "BJ-17b")
+            else:
+                requested = True
+                accepted.append(ev)
+        return accepted
 
-def _replay_case(
-    facts: PenaltyFacts,
-    events: list[ImportedEvent],
-    calendar: WorkingCalendar,
-    periods: PublicityPeriods,
-    log: ProblemLog,
-    label: str,
-) -> None:
-    case_events = [CaseEvent(e.event, e.date) for e in events]
-    last = max(e.date for e in events)
-    try:
-        replay(facts, case_events, last, calendar, periods, strict=True)
-    except EventMisfit as misfit:
-        bad = events[misfit.index]
-        log.error(label, bad.line or 0, "event", f"案件 {facts.case_id}：{misfit}", misfit.rule)
-    except CalendarGapError as gap:
-        line = next((e.line for e in events if e.line), 0)
-        log.error(label, line, "date", f"案件 {facts.case_id} 的期限无法核对：{gap}", "PERIOD")
-
-
-def _check_deletion(events: list[ImportedEvent], log: ProblemLog, label: str) -> None:
-    for ev in events[1:]:
-        if ev.line is not None:
-            log.error(label, ev.line, "event", f"荣誉 {ev.ref} 已经要求删除过", "BJ-17b")
+    def _orphans(self, conn: Connection) -> None:
+        """History about cases or honours this load no longer has: kept, and reported."""
+        p, h = st["penalties"], st["honours"]
+        query = (
+            select(history.c.ref)
+            .where(history.c.ref.not_in(SYSTEM_REFS))
+            .where(~history.c.ref.in_(select(p.c.case_id).where(p.c.case_id.is_not(None))))
+            .where(~history.c.ref.in_(select(h.c.honour_id).where(h.c.honour_id.is_not(None))))
+            .distinct()
+            .order_by(history.c.ref)
+        )
+        for (ref,) in conn.execute(query):
+            self.log.warning(
+                self.penalties_label,
+                0,
+                "case_id",
+                f"历史中有 {ref} 的事件，但本次导入没有它；历史记录保留不变",
+            )

@@ -30,6 +30,8 @@ _REGION = re.compile(r"^\d{6}$")
 _MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(?:-\d{1,6})?$")
 _MAX_HOURS = Decimal(24)
+MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2100, 12, 31)
+MAX_INT = 2**31 - 1  # the store's integer columns
 _CENT = Decimal("0.01")
 
 
@@ -42,6 +44,8 @@ def _text(raw: Any) -> str:
         value = str(raw).strip()
     if len(value) > MAX_TEXT:
         raise FieldError(f"文本过长（{len(value)} 字，最多 {MAX_TEXT} 字）")
+    if "\x00" in value:
+        raise FieldError("含有空字符（NUL），不能保存")
     return value
 
 
@@ -92,6 +96,13 @@ def _date(raw: Any) -> date:
     raise FieldError(f"“{raw}”应为 YYYY-MM-DD 格式的日期")
 
 
+def _sane_date(raw: Any) -> date:
+    value = _date(raw)
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise FieldError(f"日期 {value.isoformat()} 不在 {MIN_DATE.year}–{MAX_DATE.year} 年之间")
+    return value
+
+
 def _bool(raw: Any) -> bool:
     if isinstance(raw, bool):
         return raw
@@ -116,8 +127,8 @@ def _int(raw: Any) -> int:
 
 def _count(raw: Any) -> int:
     value = _int(raw)
-    if value < 0:
-        raise FieldError("不能为负数")
+    if not 0 <= value <= MAX_INT:
+        raise FieldError(f"应在 0 到 {MAX_INT} 之间")
     return value
 
 
@@ -156,6 +167,20 @@ def _hours(raw: Any) -> Decimal:
     if isinstance(exponent, int) and exponent < -2 and value != value.quantize(_CENT):
         raise FieldError("时长最多保留两位小数", "CQ-9")
     return value
+
+
+def _uscc_ref(raw: Any) -> str:
+    value = _text(raw).upper()
+    if len(value) != 18 or not value.isalnum() or not value.isascii():
+        raise FieldError(f"“{value}”不是 18 位统一社会信用代码")
+    return value
+
+
+def _id_number(raw: Any) -> str:
+    value = _text(raw).upper()
+    if len(value) > 32:
+        raise FieldError("证件号码过长", "BJ-7")
+    return value  # checked with id_type, see rows.py (BJ-7)
 
 
 def _phone(raw: Any) -> str:
@@ -198,15 +223,15 @@ _SIMPLE: dict[str, Callable[[Any], Any]] = {
     "region_code": _region,
     "region_ref": _region,
     "uscc": _uscc,
-    "uscc_ref": lambda raw: _text(raw).upper(),
-    "date": _date,
+    "uscc_ref": _uscc_ref,
+    "date": _sane_date,
     "bool": _bool,
     "count": _count,
     "year": _year,
     "score": _score,
     "hours": _hours,
     "phone": _phone,
-    "id_number": lambda raw: _text(raw).upper(),  # checked with id_type, see rows.py (BJ-7)
+    "id_number": _id_number,
 }
 
 

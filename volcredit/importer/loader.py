@@ -16,9 +16,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
+
 from volcredit.contract import LOAD_ORDER, TABLES
 from volcredit.importer import crosschecks, staging
-from volcredit.importer.events import IMPORT_SOURCE, validate_events
+from volcredit.importer.events import IMPORT_SOURCE, EventCheck
 from volcredit.importer.headers import check_columns
 from volcredit.importer.locking import load_lock
 from volcredit.importer.readers import (
@@ -33,10 +36,10 @@ from volcredit.importer.readers import (
 )
 from volcredit.importer.report import ProblemLog
 from volcredit.importer.rows import RowContext, RowValidator
-from volcredit.rules.calendar import WorkingCalendar
+from volcredit.rules.calendar import MIN_STATUTORY_HOLIDAYS, WorkingCalendar
 from volcredit.settings import PublicityPeriods
 from volcredit.store import history
-from volcredit.store.engine import Store
+from volcredit.store.engine import Store, safe_error_message
 
 BATCH_ROWS = 5000
 
@@ -61,6 +64,7 @@ class _Run:
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     labels: crosschecks.Labels = field(default_factory=crosschecks.Labels)
     digests: dict[str, str] = field(default_factory=dict)
+    unreadable: set[str] = field(default_factory=set)  # tables whose file could not be used
 
 
 def load_content(
@@ -118,7 +122,12 @@ def _rows(run: _Run, source: TableSource) -> Iterator[SourceRow] | None:
             if not check_columns(spec, csv_header(source.path), label, run.log):
                 return None
             return iter_csv(source.path)
-        rows = read_yaml(source.path)
+        rows = []
+        for row in read_yaml(source.path):
+            if row.problem:  # reported here: the rows are read even if the columns are refused
+                run.log.error(label, row.line, "", row.problem)
+            else:
+                rows.append(row)
         lines = {}
         for row in rows:
             for name, line in row.field_lines.items():
@@ -138,6 +147,7 @@ def _stage_table(run: _Run, table: str, source: TableSource | None) -> None:
     run.digests[source.path.name] = _digest(source.path)
     rows = _rows(run, source)
     if rows is None:
+        run.unreadable.add(table)
         return
     validator = RowValidator(TABLES[table], run.calendar)
     with run.store.read() as conn:
@@ -145,21 +155,37 @@ def _stage_table(run: _Run, table: str, source: TableSource | None) -> None:
     label = run.labels[table]
     batch: list[dict[str, Any]] = []
     workdays: list[tuple[date, str]] = []
+    ctx = RowContext(label, run.log)
     try:
-        ctx = RowContext(label, run.log)
         for row in _with_progress(run, rows, label):
+            if row.problem:
+                run.log.error(label, row.line, "", row.problem)
+                continue
             values = validator.validate(row, ctx.start(row))
             batch.append(values)
             if table == "workdays" and not ctx.failed:
                 workdays.append((values["date"], values["kind"]))
             if len(batch) >= BATCH_ROWS:
-                _insert(run.store, stage, batch)
+                _insert(run, stage, batch, label)
                 batch = []
+        _insert(run, stage, batch, label)
     except SourceError as exc:
         run.log.error(label, exc.line, "", str(exc))
-    _insert(run.store, stage, batch)
+        run.unreadable.add(table)
+    except StagingRefused as refused:
+        run.log.error(label, refused.line, "", str(refused))
+        run.unreadable.add(table)
     if table == "workdays":
         run.calendar = WorkingCalendar.from_rows(workdays)
+        for year, holidays in run.calendar.incomplete_years():
+            run.log.error(
+                label,
+                0,
+                "kind",
+                f"{year} 年的日历不完整：只有 {holidays} 个节假日，"
+                f"应列出全部法定节假日（至少 {MIN_STATUTORY_HOLIDAYS} 天）及调休上班日",
+                "PERIOD",
+            )
 
 
 def _with_progress(run: _Run, rows: Iterator[SourceRow], label: str) -> Iterable[SourceRow]:
@@ -170,10 +196,24 @@ def _with_progress(run: _Run, rows: Iterator[SourceRow], label: str) -> Iterable
     return tqdm(rows, desc=Path(label).name, unit=" 行", unit_scale=True, leave=False)
 
 
-def _insert(store: Store, stage: staging.BulkInserter, batch: list[dict[str, Any]]) -> None:
-    if batch:
-        with store.write() as conn:
+class StagingRefused(RuntimeError):
+    """The database refused a batch (a value no check foresaw); never shows the row values."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        self.line = line
+        super().__init__(f"数据库拒绝了从这一行起的一批数据：{reason}")
+
+
+def _insert(
+    run: _Run, stage: staging.BulkInserter, batch: list[dict[str, Any]], label: str
+) -> None:
+    if not batch:
+        return
+    try:
+        with run.store.write() as conn:
             stage.insert(conn, batch)
+    except DBAPIError as exc:
+        raise StagingRefused(batch[0]["source_line"], safe_error_message(exc)) from None
 
 
 def _digest(path: Path) -> str:
@@ -189,21 +229,50 @@ def _check_and_swap(
 ) -> LoadResult:
     with run.store.write() as conn:
         staging.index(conn)
+    if run.unreadable:
+        names = "、".join(sorted(run.unreadable))
+        run.log.error(
+            str(run.data_dir), 0, "", f"{names} 无法读取：跨表检查未进行，请先修正上面的错误"
+        )
+        return LoadResult(run.log)
     with run.store.read() as conn:
         for check in crosschecks.ALL_CHECKS:
             check(conn, run.log, run.labels)
-        new_events = validate_events(conn, run.log, run.labels["events"], run.calendar, periods)
     if run.log.has_errors:
         return LoadResult(run.log)
-    with run.store.write() as conn:
-        counts = staging.swap_into_live(conn)
-        entries = [
-            history.NewEvent(e.ref, e.event, e.date, actor, IMPORT_SOURCE, e.note)
-            for e in new_events
-        ]
-        payload = {"files": run.digests, "counts": counts}
-        entries.append(
-            history.NewEvent("content", "content_loaded", today, actor, "system", None, payload)
-        )
-        history.append(conn, entries, recorded_at)
+    # Events are checked against the history inside the write transaction that appends to it,
+    # so that no event appended meanwhile (portal, CLI) escapes the check.
+    try:
+        with run.store.write() as conn:
+            return _swap(run, conn, today, recorded_at, actor, periods)
+    except _EventsRefused:
+        return LoadResult(run.log)
+
+
+class _EventsRefused(Exception):
+    """Rolls back the swap transaction when the events do not fit the history."""
+
+
+def _swap(
+    run: _Run,
+    conn: Connection,
+    today: date,
+    recorded_at: datetime,
+    actor: str,
+    periods: PublicityPeriods,
+) -> LoadResult:
+    history.lock(conn)
+    check = EventCheck(run.calendar, periods, today, run.labels, run.log)
+    new_events = check.run(conn)
+    if run.log.has_errors:
+        raise _EventsRefused
+    counts = staging.swap_into_live(conn)
+    entries = [
+        history.NewEvent(e.ref, e.event, e.date, actor, IMPORT_SOURCE, e.note) for e in new_events
+    ]
+    payload = {"files": run.digests, "counts": counts}
+    entries.append(
+        history.NewEvent("content", "content_loaded", today, actor, "system", None, payload)
+    )
+    history.append(conn, entries, recorded_at)
     return LoadResult(run.log, counts, len(new_events))

@@ -120,6 +120,7 @@ def _check_volunteer(values: dict[str, Any], ctx: RowContext) -> None:
     if id_type != "resident_id":
         if not _OTHER_ID.match(number):
             ctx.error("id_number", "证件号码应为 5–20 位字母或数字", "BJ-7")
+            values["id_number"] = None
         return
     try:
         validate_resident_id(number)

@@ -17,6 +17,9 @@ from volcredit.problems import CalendarGapError
 
 HOLIDAY = "holiday"
 WORKDAY = "workday"
+# 《全国年节及纪念日放假办法》: 11 statutory holiday days a year from 2008, 13 from 2025. A year
+# supplied through ``workdays`` with fewer holiday rows is incomplete, never taken as the calendar.
+MIN_STATUTORY_HOLIDAYS = 11
 
 
 @cache
@@ -33,12 +36,24 @@ class WorkingCalendar:
 
     def __init__(self, overrides: Mapping[date, str] | None = None) -> None:
         self._overrides: dict[date, str] = dict(overrides or {})
-        self._override_years = {d.year for d in self._overrides}
+        holidays: dict[int, int] = {}
+        for day, kind in self._overrides.items():
+            holidays[day.year] = holidays.get(day.year, 0) + (kind == HOLIDAY)
+        self._holidays_per_year = holidays
+        self._override_years = {y for y, n in holidays.items() if n >= MIN_STATUTORY_HOLIDAYS}
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[date, str]]) -> WorkingCalendar:
         """Build from ``workdays`` rows ``(date, kind)``."""
         return cls(dict(rows))
+
+    def incomplete_years(self) -> list[tuple[int, int]]:
+        """Years not bundled whose loaded rows list too few holidays: ``(year, holidays)``."""
+        return sorted(
+            (year, n)
+            for year, n in self._holidays_per_year.items()
+            if n < MIN_STATUTORY_HOLIDAYS and not _bundled_covers(year)
+        )
 
     def covers(self, year: int) -> bool:
         """True if the official calendar of ``year`` is known."""
@@ -52,6 +67,6 @@ class WorkingCalendar:
         if _bundled_covers(day.year):
             return bool(chinese_calendar.is_workday(day))
         if day.year in self._override_years:
-            # The year's special days are loaded; any other day follows the normal week.
+            # The year's holidays and 调休 days are loaded; any other day follows the normal week.
             return day.weekday() < 5
         raise CalendarGapError(day.year)

@@ -137,12 +137,26 @@ class _Replay:
             return add_calendar_days(self.cal, s.notice_on, ANNOUNCEMENT_DAYS)
         return add_working_days(self.cal, s.notice_on, STATEMENT_WORKING_DAYS)
 
+    def subject_period_ended(self, day: date) -> date | None:
+        """The last day of the BJ-16b period if it ended before ``day``, else ``None``.
+
+        Needs the calendar only up to ``day``: when counting stops at a year without calendar
+        data that begins after ``day``, the period certainly runs past ``day``.
+        """
+        try:
+            end = self.subject_deadline()
+        except CalendarGapError as gap:
+            if day < date(gap.year, 1, 1):
+                return None
+            raise
+        return end if day > end else None
+
     def advance_to(self, day: date) -> None:
         """Apply transitions that happen by the passing of time up to and including ``day``."""
         s = self.status
         if s.state in (CaseState.NOTIFIED, CaseState.ANNOUNCED):
-            end = self.subject_deadline()
-            if day > end:  # BJ-16d: the period ended with no statement, deemed no objection
+            end = self.subject_period_ended(day)
+            if end is not None:  # BJ-16d: the period ended with no statement, deemed no objection
                 self._set(state=CaseState.LISTED, listed_on=end + timedelta(days=1))
         s = self.status
         if s.state in LISTED_STATES and day > s.publicity_max_end:  # PUB-4 maximum reached

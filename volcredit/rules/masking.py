@@ -24,6 +24,8 @@ _KEEP: dict[MaskKind, tuple[int, int]] = {
     MaskKind.ID_NUMBER: (3, 4),  # area prefix and last four; the birth date is always hidden
     MaskKind.PHONE: (3, 4),
 }
+# The length the kept characters above are meant for: 18-digit ID numbers, 11-digit mobiles.
+_STANDARD_LENGTH: dict[MaskKind, int] = {MaskKind.ID_NUMBER: 18, MaskKind.PHONE: 11}
 
 
 def mask(kind: MaskKind, value: str) -> str:
@@ -31,14 +33,18 @@ def mask(kind: MaskKind, value: str) -> str:
 
     Person names keep their first character (the surname; a compound surname is masked after its
     first character, which hides more, never less). Spaces in a foreign name stay so the shape is
-    readable. Numbers keep a fixed prefix and suffix; a value too short for both is masked whole.
+    readable. Numbers keep a fixed prefix and suffix, scaled down for numbers shorter than the
+    standard length (a 9-character passport number keeps 1 + 2), so well over half is hidden.
     """
     text = value.strip()
-    head, tail = _KEEP[kind]
     if kind is MaskKind.PERSON_NAME:
         if not text:
             return ""
         return text[0] + "".join(c if c == " " else MASK for c in text[1:])
+    head, tail = _KEEP[kind]
+    standard = _STANDARD_LENGTH[kind]
+    if len(text) < standard:
+        head, tail = head * len(text) // standard, tail * len(text) // standard
     if len(text) <= head + tail:
         return MASK * len(text)
     return text[:head] + MASK * (len(text) - head - tail) + text[len(text) - tail :]

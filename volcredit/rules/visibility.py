@@ -43,8 +43,8 @@ class OrganisationItem:
 class HonourItem:
     subject_kind: str  # person | organisation
     awarded_on: date
+    subject_adult_on_award: bool  # BJ-3: required, so no caller can forget it
     deletion_requested_on: date | None = None
-    subject_adult_on_award: bool = True
 
 
 @dataclass(frozen=True)

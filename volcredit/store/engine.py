@@ -35,6 +35,17 @@ def _sqlite_hooks(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def safe_error_message(error: BaseException) -> str:
+    """One line about a database error for people: the driver's first line, never row values.
+
+    The engine hides bound parameters; PostgreSQL puts row values in the DETAIL lines, which are
+    dropped here.
+    """
+    original = getattr(error, "orig", None) or error
+    first = str(original).strip().splitlines()
+    return f"{type(original).__name__}: {first[0] if first else ''}"
+
+
 class Store:
     """A handle on one store: ``read()`` and ``write()`` give transactions."""
 
@@ -42,11 +53,12 @@ class Store:
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
+        # hide_parameters: an error message never carries row values (ID numbers, phones).
         if self.dialect == "sqlite":
-            self.engine = create_engine(url)
+            self.engine = create_engine(url, hide_parameters=True)
             _sqlite_hooks(self.engine)
         elif self.dialect == "postgresql":
-            self.engine = create_engine(url, pool_pre_ping=True)
+            self.engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
         else:
             raise ValueError(f"不支持的数据库：{self.dialect}（只支持 SQLite 和 PostgreSQL）")
 

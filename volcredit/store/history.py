@@ -70,10 +70,19 @@ def entry_hash(seq: int, ev: NewEvent, recorded_at: datetime, prev_hash: str) ->
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def append(conn: Connection, events: Iterable[NewEvent], recorded_at: datetime) -> list[Entry]:
-    """Append ``events`` in order inside the caller's write transaction; return the new entries."""
+def lock(conn: Connection) -> None:
+    """Hold the history for appending until the caller's write transaction ends.
+
+    On SQLite the write transaction (``BEGIN IMMEDIATE``) already excludes other writers; on
+    PostgreSQL an advisory lock does. Check-then-append under this lock cannot race.
+    """
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_HISTORY_LOCK})
+
+
+def append(conn: Connection, events: Iterable[NewEvent], recorded_at: datetime) -> list[Entry]:
+    """Append ``events`` in order inside the caller's write transaction; return the new entries."""
+    lock(conn)
     last = conn.execute(
         select(history.c.seq, history.c.hash).order_by(history.c.seq.desc()).limit(1)
     ).first()
@@ -109,7 +118,7 @@ def entries(conn: Connection, ref: str | None = None) -> Iterator[Entry]:
     query = select(history).order_by(history.c.seq)
     if ref is not None:
         query = query.where(history.c.ref == ref)
-    for row in conn.execution_options(yield_per=5000).execute(query):
+    for row in conn.execute(query.execution_options(yield_per=5000)):
         yield Entry(**row._mapping)
 
 

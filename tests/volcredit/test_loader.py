@@ -424,3 +424,26 @@ def test_csv_quirks_are_named(store: Store, tmp_path: Path) -> None:
     missing = {p.field for p in result.log.kept if "缺少必填的列" in p.message}
     assert {"volunteer_no", "hours", "date"} <= missing
     assert ORG_A
+
+
+def test_progress_bar_names_each_file_on_a_terminal(
+    store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import datetime
+
+    from volcredit.importer.loader import load_content
+    from volcredit.settings import PublicityPeriods
+
+    root = write_content(tmp_path / "c", base_tables())
+    result = load_content(
+        store,
+        root,
+        today=date(2026, 11, 21),
+        recorded_at=datetime(2026, 11, 21),
+        actor="test",
+        periods=PublicityPeriods(),
+        progress=True,
+    )
+    assert result.ok
+    err = capsys.readouterr().err
+    assert "service_records.csv" in err and "行" in err

@@ -13,7 +13,8 @@ from volcredit.rules.calendar import WorkingCalendar
 from volcredit.rules.cases import CaseEvent, CaseStatus, EventMisfit, PenaltyFacts, replay
 from volcredit.rules.visibility import Decision, PenaltyItem, visibility
 from volcredit.settings import PublicityPeriods
-from volcredit.store.schema import content_tables, history
+from volcredit.store import history
+from volcredit.store.schema import content_tables
 
 penalties = content_tables["penalties"]
 
@@ -65,24 +66,9 @@ class CaseView:
 def cases(conn: Connection, today: date, periods: PublicityPeriods) -> Iterator[CaseView]:
     """Every penalty case decided on or before ``today``, in case order, streamed."""
     calendar = store_calendar(conn)
-    query = (
-        select(penalties, history.c.event, history.c.date.label("event_date"))
-        .outerjoin(history, history.c.ref == penalties.c.case_id)
-        .order_by(penalties.c.case_id, history.c.seq)
-    )
-    current: dict[str, Any] | None = None
-    events: list[CaseEvent] = []
-    for row in conn.execute(query.execution_options(yield_per=2000)):
-        m = row._mapping
-        if current is None or m["case_id"] != current["case_id"]:
-            if current is not None:
-                yield from _view(current, events, today, calendar, periods)
-            current = {c.name: m[c.name] for c in penalties.columns}
-            events = []
-        if m["event"] is not None:
-            events.append(CaseEvent(m["event"], m["event_date"]))
-    if current is not None:
-        yield from _view(current, events, today, calendar, periods)
+    for penalty, recorded in history.with_events(conn, penalties, "case_id"):
+        events = [CaseEvent(e.event, e.date) for e in recorded]
+        yield from _view(penalty, events, today, calendar, periods)
 
 
 def _view(

@@ -374,27 +374,6 @@ def test_failed_load_leaves_previous_data_untouched(store: Store, tmp_path: Path
     assert after == before
 
 
-def test_interrupted_load_leaves_previous_data_usable(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    assert load(store, write_content(tmp_path / "a", base_tables())).ok
-    from volcredit.importer import staging
-
-    def crash(conn):  # type: ignore[no-untyped-def]
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(staging, "swap_into_live", crash)
-    changed = base_tables()
-    changed["volunteers"] = changed["volunteers"][:2]
-    changed["service_records"] = changed["service_records"][:1]
-    with pytest.raises(KeyboardInterrupt):
-        load(store, write_content(tmp_path / "b", changed))
-    assert row_count(store, "volunteers") == 3
-    monkeypatch.undo()
-    assert load(store, write_content(tmp_path / "b", changed)).ok
-    assert row_count(store, "volunteers") == 2
-
-
 def test_reload_replaces_data_and_keeps_history(store: Store, tmp_path: Path) -> None:
     """A second load replaces the content; imported events are appended once, never twice."""
     tables = base_tables()

@@ -201,20 +201,23 @@ def test_every_ragged_csv_row_is_reported_and_bad_bytes_located(
     assert any(p.line == 7 and "UTF-8" in p.message for p in result.log.kept)
 
 
-def test_interrupted_swap_rolls_back_after_the_deletes(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("after_deletes", [False, True])
+def test_interrupted_load_leaves_previous_data_usable(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, after_deletes: bool
 ) -> None:
-    """All or nothing: a crash after the live tables were emptied leaves them as they were."""
+    """All or nothing: a crash before the swap, or after the live tables were emptied inside
+    it, leaves them as they were, and the next load works."""
     assert load(store, write_content(tmp_path / "a", base_tables())).ok
     from volcredit.importer import staging
 
     real = staging.swap_into_live
 
-    def swap_then_crash(conn):  # type: ignore[no-untyped-def]
-        real(conn)
+    def crash(conn):  # type: ignore[no-untyped-def]
+        if after_deletes:
+            real(conn)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(staging, "swap_into_live", swap_then_crash)
+    monkeypatch.setattr(staging, "swap_into_live", crash)
     changed = base_tables()
     changed["volunteers"] = changed["volunteers"][:2]
     changed["service_records"] = changed["service_records"][:1]
@@ -223,6 +226,9 @@ def test_interrupted_swap_rolls_back_after_the_deletes(
     assert row_count(store, "volunteers") == 3
     with store.read() as conn:
         assert history.verify(conn).count == 1
+    monkeypatch.undo()
+    assert load(store, write_content(tmp_path / "b", changed)).ok
+    assert row_count(store, "volunteers") == 2
 
 
 def test_database_errors_never_show_row_values(store: Store) -> None:

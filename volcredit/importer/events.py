@@ -23,6 +23,7 @@ from volcredit.problems import CalendarGapError
 from volcredit.rules.calendar import WorkingCalendar
 from volcredit.rules.cases import CaseEvent, EventMisfit, PenaltyFacts, replay
 from volcredit.settings import PublicityPeriods
+from volcredit.store.history import with_events
 from volcredit.store.schema import history
 
 IMPORT_SOURCE = "import"
@@ -102,33 +103,14 @@ class EventCheck:
 
     def _cases(self, conn: Connection) -> Iterator[tuple[PenaltyFacts, int, list[ImportedEvent]]]:
         """Every staged penalty with the events the history holds for it, streamed in order."""
-        p = st["penalties"]
-        query = (
-            select(
-                p.c.case_id,
-                p.c.decided_on,
-                p.c.severity,
-                p.c.source_line,
-                history.c.event,
-                history.c.date,
-                history.c.note,
-            )
-            .outerjoin(history, history.c.ref == p.c.case_id)
-            .where(p.c.decided_on.is_not(None), p.c.severity.is_not(None))
-            .order_by(p.c.case_id, history.c.seq)
-        )
-        current: tuple[PenaltyFacts, int] | None = None
-        existing: list[ImportedEvent] = []
-        for r in conn.execute(query.execution_options(yield_per=5000)):
-            if current is None or r.case_id != current[0].case_id:
-                if current is not None:
-                    yield current[0], current[1], existing
-                current = (PenaltyFacts(r.case_id, r.decided_on, r.severity), r.source_line)
-                existing = []
-            if r.event is not None:
-                existing.append(ImportedEvent(r.case_id, r.event, r.date, r.note, None))
-        if current is not None:
-            yield current[0], current[1], existing
+        for p, recorded in with_events(conn, st["penalties"], "case_id"):
+            if p["decided_on"] is None or p["severity"] is None:
+                continue  # already reported field by field
+            facts = PenaltyFacts(p["case_id"], p["decided_on"], p["severity"])
+            existing = [
+                ImportedEvent(p["case_id"], e.event, e.date, e.note, None) for e in recorded
+            ]
+            yield facts, p["source_line"], existing
 
     @staticmethod
     def _new_only(

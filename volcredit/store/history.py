@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, Table, insert, select, text
 
 from volcredit.store.schema import history
 
@@ -120,6 +120,44 @@ def entries(conn: Connection, ref: str | None = None) -> Iterator[Entry]:
         query = query.where(history.c.ref == ref)
     for row in conn.execute(query.execution_options(yield_per=5000)):
         yield Entry(**row._mapping)
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    event: str
+    date: date
+    note: str | None
+
+
+def with_events(
+    conn: Connection, table: Table, key: str
+) -> Iterator[tuple[dict[str, Any], list[RecordedEvent]]]:
+    """Every row of ``table`` with the history entries whose ``ref`` is its ``key``, in key order,
+    streamed: one query, one row and its events in memory at a time."""
+    query = (
+        select(
+            table,
+            history.c.event.label("_event"),
+            history.c.date.label("_event_date"),
+            history.c.note.label("_event_note"),
+        )
+        .outerjoin(history, history.c.ref == table.c[key])
+        .where(table.c[key].is_not(None))
+        .order_by(table.c[key], history.c.seq)
+    )
+    names = [c.name for c in table.columns]
+    current: dict[str, Any] | None = None
+    events: list[RecordedEvent] = []
+    for row in conn.execute(query.execution_options(yield_per=2000)):
+        m = row._mapping
+        if current is None or m[key] != current[key]:
+            if current is not None:
+                yield current, events
+            current, events = {n: m[n] for n in names}, []
+        if m["_event"] is not None:
+            events.append(RecordedEvent(m["_event"], m["_event_date"], m["_event_note"]))
+    if current is not None:
+        yield current, events
 
 
 @dataclass(frozen=True)

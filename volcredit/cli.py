@@ -149,6 +149,42 @@ def cmd_verify_history(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
+    """Build the public site for --today into --out, atomically, behind the leak gate."""
+    from generator.build import build_site
+
+    store = _store(args, settings)
+    try:
+        result = build_site(store, Path(args.out), args.today, settings, args.content)
+    finally:
+        store.dispose()
+    for leak in result.leaks:
+        print(f"{leak.path}: 泄露 {leak.kind}（{leak.sample}） [PUB-1]", file=sys.stderr)
+    if not result.ok:
+        print(
+            f"构建被拒绝：发现 {len(result.leaks)} 处不应公开的信息，原网站保持不变。",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"网站已发布到 {result.out}：{result.pages} 个页面，{result.files} 个文件，清单已签名。")
+    return 0
+
+
+def cmd_verify_site(args: argparse.Namespace, settings: Settings) -> int:
+    """Check the signed manifest of a built site: names every changed, missing or extra file."""
+    from generator.manifest import verify_site
+
+    result = verify_site(Path(args.site_dir), args.public_key)
+    for problem in result.problems:
+        print(f"{args.site_dir}: {problem}", file=sys.stderr)
+    print(f"签名公钥指纹：{result.fingerprint}")
+    if not result.ok:
+        print("网站校验失败。", file=sys.stderr)
+        return 1
+    print("网站与签名清单一致。")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Load the sample content into the store and print the case overview and checks."""
     args.content_dir = str(args.content)
@@ -161,7 +197,13 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     cmd_cases(args, settings)
     print("\n== 数据检查")
     cmd_check(args, settings)
-    return 0
+    print("\n== 生成公开网站")
+    args.out = args.site
+    status = cmd_build(args, settings)
+    if status == 0:
+        home = Path(args.site).absolute() / "index.html"
+        print(f"用浏览器打开 {home} 即可浏览（无需网络服务）。")
+    return status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -208,8 +250,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--expect-head", metavar="HASH", help="与另行保存的链头比对（可发现末尾被删除）")
     p.set_defaults(func=cmd_verify_history)
 
+    p = sub.add_parser(
+        "build", parents=[common, dated], help="生成公开网站（原子替换，泄露检查，签名清单）"
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="网站目录（一个指向最新构建的链接）")
+    p.add_argument(
+        "--content",
+        type=Path,
+        default=REPO_CONTENT,
+        metavar="CONTENT_DIR",
+        help="编辑内容所在目录（默认 content/）",
+    )
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("verify-site", parents=[common], help="校验网站文件与签名清单是否一致")
+    p.add_argument("site_dir", metavar="DIR")
+    p.add_argument(
+        "--public-key",
+        type=Path,
+        metavar="FILE",
+        help="发布机关的公钥（默认用网站自带的 manifest.pub，并显示其指纹）",
+    )
+    p.set_defaults(func=cmd_verify_site)
+
     p = sub.add_parser("demo", parents=[common, dated], help="导入示例数据并显示案件一览和检查结果")
     p.add_argument("--content", type=Path, default=REPO_CONTENT, metavar="CONTENT_DIR")
+    p.add_argument("--site", default="site", metavar="DIR", help="示例网站的输出目录（默认 site）")
     p.set_defaults(func=cmd_demo)
     return parser
 

@@ -9,6 +9,8 @@ Every configurable rule value lives here with its RULES.md default:
 | ``VOLCREDIT_PUBLICITY_GENERAL_MAX_MONTHS`` | 12 | PUB-4 general severity, maximum |
 | ``VOLCREDIT_PUBLICITY_SERIOUS_MIN_MONTHS`` | 12 | PUB-4 serious severity, minimum |
 | ``VOLCREDIT_PUBLICITY_SERIOUS_MAX_MONTHS`` | 36 | PUB-4 serious severity, maximum |
+| ``VOLCREDIT_SITE_URL`` | ``http://127.0.0.1:8000/`` | the public site's address (sitemap, feed) |
+| ``VOLCREDIT_SIGNING_KEY`` | ``volcredit-signing.key`` | Ed25519 key that signs the site manifest |
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 DEFAULT_DB_URL = "sqlite:///volcredit.sqlite3"
+DEFAULT_SITE_URL = "http://127.0.0.1:8000/"
+DEFAULT_SIGNING_KEY = "volcredit-signing.key"
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class PublicityPeriods:
 class Settings:
     db_url: str = DEFAULT_DB_URL
     publicity: PublicityPeriods = field(default_factory=PublicityPeriods)
+    site_url: str = DEFAULT_SITE_URL
+    signing_key: str = DEFAULT_SIGNING_KEY
 
 
 SETTING_NAMES = (
@@ -48,6 +54,8 @@ SETTING_NAMES = (
     "VOLCREDIT_PUBLICITY_GENERAL_MAX_MONTHS",
     "VOLCREDIT_PUBLICITY_SERIOUS_MIN_MONTHS",
     "VOLCREDIT_PUBLICITY_SERIOUS_MAX_MONTHS",
+    "VOLCREDIT_SITE_URL",
+    "VOLCREDIT_SIGNING_KEY",
 )
 
 
@@ -75,4 +83,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         publicity.serious_min_months <= publicity.serious_max_months
     ):
         raise ValueError("a publicity minimum cannot exceed its maximum (PUB-4)")
-    return Settings(db_url=env.get("VOLCREDIT_DB") or DEFAULT_DB_URL, publicity=publicity)
+    site_url = env.get("VOLCREDIT_SITE_URL") or DEFAULT_SITE_URL
+    return Settings(
+        db_url=env.get("VOLCREDIT_DB") or DEFAULT_DB_URL,
+        publicity=publicity,
+        site_url=site_url if site_url.endswith("/") else site_url + "/",
+        signing_key=env.get("VOLCREDIT_SIGNING_KEY") or DEFAULT_SIGNING_KEY,
+    )

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, text
+from sqlalchemy import ColumnElement, Connection, FromClause, insert, select, text
 
 from volcredit.store.schema import history
 
@@ -130,10 +130,11 @@ class RecordedEvent:
 
 
 def with_events(
-    conn: Connection, table: Table, key: str
+    conn: Connection, table: FromClause, key: str, first: Sequence[ColumnElement[Any]] = ()
 ) -> Iterator[tuple[dict[str, Any], list[RecordedEvent]]]:
-    """Every row of ``table`` with the history entries whose ``ref`` is its ``key``, in key order,
-    streamed: one query, one row and its events in memory at a time."""
+    """Every row of ``table`` with the history entries whose ``ref`` is its ``key``, streamed:
+    one query, one row and its events in memory at a time. Rows come in ``first`` then ``key``
+    order (``first`` must not split one key's rows)."""
     query = (
         select(
             table,
@@ -143,7 +144,7 @@ def with_events(
         )
         .outerjoin(history, history.c.ref == table.c[key])
         .where(table.c[key].is_not(None))
-        .order_by(table.c[key], history.c.seq)
+        .order_by(*first, table.c[key], history.c.seq)
     )
     names = [c.name for c in table.columns]
     current: dict[str, Any] | None = None

@@ -1,0 +1,1 @@
+"""The public site generator: store -> static site (DESIGN.md)."""

@@ -1,0 +1,117 @@
+"""The signed manifest: every file of the site with its SHA-256, signed with Ed25519.
+
+``volcredit verify-site DIR`` checks the signature and names every changed, missing or extra file.
+Ed25519 signatures are deterministic, so the same site gives the same signature (PUB-8).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+MANIFEST, SIGNATURE, PUBLIC_KEY = "manifest.json", "manifest.sig", "manifest.pub"
+_OWN = {MANIFEST, SIGNATURE, PUBLIC_KEY}
+
+
+def load_or_create_key(path: Path) -> Ed25519PrivateKey:
+    """The signing key at ``path``; created (mode 0600) with its ``.pub`` beside it if missing."""
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{path} 不是 Ed25519 私钥")
+        return key
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    Path(f"{path}.pub").write_bytes(public_pem(key.public_key()))
+    return key
+
+
+def public_pem(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def fingerprint(key: Ed25519PublicKey) -> str:
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _files(root: Path) -> dict[str, str]:
+    found = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            rel = Path(dirpath, name).relative_to(root).as_posix()
+            if rel not in _OWN:
+                found[rel] = _sha256(Path(dirpath, name))
+    return found
+
+
+def write_manifest(root: Path, key: Ed25519PrivateKey, meta: dict[str, str]) -> int:
+    """Write the manifest, its signature and the public key into ``root``; return file count."""
+    files = _files(root)
+    body = {"meta": meta, "files": [{"path": p, "sha256": h} for p, h in sorted(files.items())]}
+    data = json.dumps(body, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8") + b"\n"
+    (root / MANIFEST).write_bytes(data)
+    (root / SIGNATURE).write_bytes(base64.b64encode(key.sign(data)) + b"\n")
+    (root / PUBLIC_KEY).write_bytes(public_pem(key.public_key()))
+    return len(files)
+
+
+@dataclass(frozen=True)
+class SiteCheck:
+    fingerprint: str
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_site(root: Path, public_key: Path | None = None) -> SiteCheck:
+    """Check the signature (``public_key``, else the key shipped in the site) and every file."""
+    pem = (public_key or root / PUBLIC_KEY).read_bytes()
+    key = serialization.load_pem_public_key(pem)
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("公钥不是 Ed25519 公钥")
+    problems: list[str] = []
+    try:
+        data = (root / MANIFEST).read_bytes()
+        key.verify(base64.b64decode((root / SIGNATURE).read_bytes()), data)
+    except FileNotFoundError as missing:
+        return SiteCheck(fingerprint(key), (f"缺少 {Path(missing.filename or '').name}",))
+    except (InvalidSignature, ValueError):
+        return SiteCheck(fingerprint(key), ("清单签名无效：清单被改动，或不是用这把密钥签的",))
+    listed = {f["path"]: f["sha256"] for f in json.loads(data)["files"]}
+    actual = _files(root)
+    for path in sorted(listed.keys() | actual.keys()):
+        if path not in actual:
+            problems.append(f"缺少文件：{path}")
+        elif path not in listed:
+            problems.append(f"多出文件：{path}")
+        elif listed[path] != actual[path]:
+            problems.append(f"文件被改动：{path}")
+    return SiteCheck(fingerprint(key), tuple(problems))

@@ -1,0 +1,305 @@
+"""The register pages: organisations, honours, disclosures and announcements (PUB-2..PUB-6,
+HN-1c, HN-1d, BJ-16a), streamed from the public projection so memory does not grow with them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import Connection
+
+from generator.pages import PageWriter
+from volcredit import publication as pub
+from volcredit.rules.visibility import OrganisationItem, visibility
+from volcredit.settings import PublicityPeriods
+
+PAGE_SIZE = 500  # entries per listing page
+ANNOUNCEMENT_DAY = (6, 30)  # HN-1d: each year's announcement is due by 30 June
+
+
+@dataclass
+class Announcements:
+    """What the announcement index and the feed list, gathered while the pages are written."""
+
+    identification: list[tuple[int, str, int]] = field(default_factory=list)  # year, region, n
+    removals: int = 0
+    notices: list[pub.PublicNotice] = field(default_factory=list)
+    honour_documents: list[tuple[str, date, int]] = field(default_factory=list)
+
+
+def _pages(items: list[Any]) -> Iterator[tuple[int, int, list[Any]]]:
+    pages = max(1, -(-len(items) // PAGE_SIZE))
+    for number in range(1, pages + 1):
+        yield number, pages, items[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+
+
+def write_organisations(
+    w: PageWriter,
+    conn: Connection,
+    today: date,
+    regions: dict[str, pub.PublicRegion],
+    news: Announcements,
+) -> None:
+    """Region listings (paged) and the removal announcement (PUB-2, HN-1c)."""
+    counts: dict[str, int] = {}
+    removed: list[pub.PublicOrganisation] = []
+    for code, group in groupby(pub.organisations(conn, today), key=lambda o: o.region):
+        orgs = list(group)  # one region at a time
+        counts[code] = len(orgs)
+        name = regions[code].name if code in regions else code
+        for number, pages, chunk in _pages(orgs):
+            rel = f"organisations/region/{code}" + (f"/page/{number}" if number > 1 else "")
+            w.write(
+                rel,
+                "registers/organisations_region.html",
+                f"{name}志愿服务组织",
+                orgs=chunk,
+                region_name=name,
+                page=number,
+                pages=pages,
+                page_url=_page_url(code, number),
+            )
+        removed += [o for o in orgs if o.removed_on]
+    rows = [
+        {
+            "code": c,
+            "name": regions[c].name if c in regions else c,
+            "level": regions[c].level if c in regions else "",
+            "count": n,
+        }
+        for c, n in sorted(counts.items())
+    ]
+    w.write(
+        "organisations",
+        "registers/organisations_index.html",
+        "志愿服务组织",
+        lead="已认定的志愿服务组织，按登记的行政区划浏览。",
+        rows=rows,
+    )
+    region_names = {c: r.name for c, r in regions.items()}
+    removed.sort(key=lambda o: (o.removed_on, o.uscc))
+    w.write(
+        "announcements/removals",
+        "registers/removals.html",
+        "撤销志愿服务组织认定公告",
+        orgs=removed,
+        region_names=region_names,
+    )
+    news.removals = len(removed)
+
+
+def _page_url(code: str, current: int) -> Callable[[int], str]:
+    def url(number: int) -> str:
+        up = "../../" if current > 1 else ""
+        return f"{up}page/{number}/" if number > 1 else (up or "./")
+
+    return url
+
+
+def write_organisation_pages(
+    w: PageWriter,
+    conn: Connection,
+    today: date,
+    periods: PublicityPeriods,
+    regions: dict[str, pub.PublicRegion],
+) -> None:
+    """One page per identified organisation: identification, honours, current disclosures."""
+    about: dict[str, list[pub.PublicDisclosure]] = defaultdict(list)
+    for d in pub.disclosures(conn, today, periods):  # bad info is rare: a small dict
+        if d.uscc:
+            about[d.uscc].append(d)
+    org_honours = (
+        h for h in pub.honours(conn, today, by_subject=True) if h.subject_kind == "organisation"
+    )
+    pending = next(org_honours, None)
+    for org in pub.organisations(conn, today, by_uscc=True):
+        mine: list[pub.PublicHonour] = []
+        while pending is not None and (pending.uscc or "") < org.uscc:
+            pending = next(org_honours, None)
+        while pending is not None and pending.uscc == org.uscc:
+            mine.append(pending)
+            pending = next(org_honours, None)
+        name = regions[org.region].name if org.region in regions else org.region
+        w.write(
+            f"organisations/{org.uscc}",
+            "registers/organisation.html",
+            org.name,
+            org=org,
+            region_name=name,
+            honours=mine,
+            disclosures=about.get(org.uscc, []),
+        )
+
+
+def write_honours(
+    w: PageWriter,
+    conn: Connection,
+    today: date,
+    regions: dict[str, pub.PublicRegion],
+    news: Announcements,
+) -> None:
+    """Honours by year (each at a stable anchor) and by document (PUB-3)."""
+    region_names = {c: r.name for c, r in regions.items()}
+    years: list[tuple[int, int]] = []
+    documents: dict[str, list[tuple[str, str, date]]] = defaultdict(list)
+    for year, group in groupby(pub.honours(conn, today), key=lambda h: h.awarded_on.year):
+        items = list(group)
+        years.append((year, len(items)))
+        w.write(
+            f"honours/{year}",
+            "registers/honours_list.html",
+            f"{year} 年表彰与荣誉",
+            groups=[{"heading": None, "anchor": "", "entries": items}],
+            region_names=region_names,
+        )
+        for h in items:
+            key = h.document_no or f"{h.authority}（无文号）"
+            documents[key].append((h.honour_id, h.title, h.awarded_on))
+    doc_links = []
+    for key in sorted(documents):
+        entries = documents[key]
+        first = min(day for _, _, day in entries)
+        news.honour_documents.append((key, first, len(entries)))
+        doc_links.append(
+            {
+                "href": f"honours/{first.year}/#{entries[0][0]}",
+                "text": key,
+                "note": f"{first.isoformat()}，{len(entries)} 项",
+            }
+        )
+    sections = [
+        {
+            "heading": "按年度",
+            "links": [
+                {"href": f"honours/{y}/", "text": f"{y} 年", "note": f"{n} 项"}
+                for y, n in reversed(years)
+            ],
+        },
+        {"heading": "按文件", "links": doc_links},
+    ]
+    w.write(
+        "honours",
+        "registers/links.html",
+        "表彰与荣誉",
+        sections=sections,
+        lead="党委、政府及其部门的表彰奖励，五星级志愿者评定等良好信息。本人要求删除的个人信息不再公开。",
+    )
+
+
+def write_disclosures(
+    w: PageWriter,
+    conn: Connection,
+    today: date,
+    periods: PublicityPeriods,
+    regions: dict[str, pub.PublicRegion],
+    news: Announcements,
+) -> None:
+    """Bad info inside its window, with marks (PUB-4..6); notices by announcement (BJ-16a)."""
+    region_names = {c: r.name for c, r in regions.items()}
+    items = list(pub.disclosures(conn, today, periods))
+    w.write(
+        "disclosures",
+        "registers/disclosures.html",
+        "志愿服务不良信息公示",
+        lead="经告知、陈述申辩程序决定列入的不良信息，在公示期内公开；个人姓名部分隐去。",
+        disclosures=items,
+        region_names=region_names,
+    )
+    news.notices = list(pub.notices(conn, today, periods))
+    w.write(
+        "announcements/notices",
+        "registers/notices.html",
+        "不良信息告知公告",
+        notices=news.notices,
+        region_names=region_names,
+    )
+
+
+def write_identification_announcements(
+    w: PageWriter,
+    conn: Connection,
+    today: date,
+    regions: dict[str, pub.PublicRegion],
+    news: Announcements,
+) -> None:
+    """HN-1d: each region's yearly list of identified organisations, as of 30 June that year
+    (or today, for the current year before 30 June)."""
+    for code, group in groupby(pub.organisations(conn, today), key=lambda o: o.region):
+        orgs = list(group)  # one region at a time
+        for year in range(min(o.identified_on.year for o in orgs), today.year + 1):
+            as_of = min(today, date(year, *ANNOUNCEMENT_DAY))
+            listed = [o for o in orgs if _identified(o, as_of)]
+            if not listed:
+                continue
+            name = regions[code].name if code in regions else code
+            w.write(
+                f"announcements/identification/{year}/{code}",
+                "registers/identification.html",
+                f"{name}{year}年志愿服务组织认定公告",
+                orgs=listed,
+                region_name=name,
+            )
+            news.identification.append((year, code, len(listed)))
+
+
+def _identified(org: pub.PublicOrganisation, as_of: date) -> bool:
+    decision = visibility(OrganisationItem(org.identified_on, org.removed_on), as_of)
+    return decision.public and decision.removed_on is None
+
+
+def write_announcement_index(
+    w: PageWriter, regions: dict[str, pub.PublicRegion], news: Announcements
+) -> None:
+    by_year: dict[int, list[dict[str, str]]] = defaultdict(list)
+    for year, code, n in sorted(news.identification, key=lambda t: (-t[0], t[1])):
+        name = regions[code].name if code in regions else code
+        by_year[year].append(
+            {
+                "href": f"announcements/identification/{year}/{code}/",
+                "text": f"{name}{year}年志愿服务组织认定公告",
+                "note": f"{n} 家",
+            }
+        )
+    sections: list[dict[str, Any]] = [
+        {"heading": f"{year} 年志愿服务组织认定公告", "links": links}
+        for year, links in by_year.items()
+    ]
+    sections.append(
+        {
+            "heading": "撤销认定公告",
+            "links": [
+                {
+                    "href": "announcements/removals/",
+                    "text": "撤销志愿服务组织认定公告",
+                    "note": f"{news.removals} 家",
+                }
+            ],
+        }
+    )
+    sections.append(
+        {
+            "heading": "不良信息告知公告",
+            "links": [
+                {
+                    "href": f"announcements/notices/#{n.case_id}",
+                    "text": f"{n.subject_name}（{n.decision_no}）",
+                    "note": n.announced_on.isoformat(),
+                }
+                for n in news.notices
+            ],
+        }
+    )
+    sections.append(
+        {
+            "heading": "表彰名单",
+            "links": [
+                {"href": "honours/", "text": doc, "note": f"{day.isoformat()}，{n} 项"}
+                for doc, day, n in news.honour_documents
+            ],
+        }
+    )
+    w.write("announcements", "registers/links.html", "公告", sections=sections)

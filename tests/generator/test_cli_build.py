@@ -1,0 +1,58 @@
+"""``volcredit build``, ``verify-site`` and ``demo`` through the CLI: exit codes and messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from volcredit.cli import main
+
+CONTENT = Path(__file__).resolve().parents[2] / "content"
+
+
+def test_demo_then_verify_site_then_tamper(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PUB-8: the demo publishes a signed site; ``verify-site`` passes, then names a change."""
+    monkeypatch.setenv("VOLCREDIT_SIGNING_KEY", str(tmp_path / "demo.key"))
+    db = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    site = tmp_path / "site"
+    assert main(["demo", "--db", db, "--today", "2026-11-21", "--site", str(site)]) == 0
+    out = capsys.readouterr().out
+    assert "案件一览" in out and "网站已发布到" in out and "index.html" in out
+    assert main(["verify-site", str(site), "--public-key", str(tmp_path / "demo.key.pub")]) == 0
+    assert "网站与签名清单一致" in capsys.readouterr().out
+    page = site.resolve() / "honours/index.html"
+    page.write_text(page.read_text(encoding="utf-8") + "<!-- x -->", encoding="utf-8")
+    assert main(["verify-site", str(site)]) == 1
+    assert "文件被改动：honours/index.html" in capsys.readouterr().err
+
+
+def test_build_refused_by_the_leak_gate_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PUB-1: a leak exits 1 with one line per leaking file and keeps nothing."""
+    monkeypatch.setenv("VOLCREDIT_SIGNING_KEY", str(tmp_path / "k.key"))
+    content = tmp_path / "content"
+    (content / "pages").mkdir(parents=True)
+    (content / "pages" / "help.md").write_text("# 帮助\n\n联系电话 13912345678\n", encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 's.sqlite3'}"
+    assert main(["load", str(CONTENT), "--db", db]) == 0
+    capsys.readouterr()
+    code = main(
+        [
+            "build",
+            "--db",
+            db,
+            "--today",
+            "2026-11-21",
+            "--out",
+            str(tmp_path / "site"),
+            "--content",
+            str(content),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1 and "help/index.html: 泄露 mobile（139****5678） [PUB-1]" in err
+    assert "13912345678" not in err and not (tmp_path / "site").exists()

@@ -13,7 +13,9 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -48,6 +50,7 @@ class BuildResult:
     leaks: list[Leak] = field(default_factory=list)
     pages: int = 0
     files: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # per phase, for the benchmarks
 
     @property
     def ok(self) -> bool:
@@ -66,38 +69,63 @@ def build_site(
     builds = out.parent / f".{out.name}.builds"
     builds.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="building-", dir=builds))
+    clock = _Clock()
     try:
         site = work / "site"
         with store.snapshot() as conn:
             pages = _render(
-                conn, site, work / "docs", today, settings, content_dir or REPO / "content"
+                conn, site, work / "docs", today, settings, content_dir or REPO / "content", clock
             )
-            leaks = _not_vendor(site, scan_site(site, _private_values(conn)))
+            with clock("leak_gate"):
+                leaks = _not_vendor(site, scan_site(site, _private_values(conn)))
             head = history.verify(conn).head
         if leaks:
-            return BuildResult(out, leaks, pages)
-        key = load_or_create_key(Path(settings.signing_key))
-        meta = {"today": today.isoformat(), "history_head": head}
-        files = write_manifest(site, key, meta)
-        _switch(out, site, builds)
-        return BuildResult(out, [], pages, files)
+            return BuildResult(out, leaks, pages, 0, clock.seconds)
+        with clock("manifest"):
+            key = load_or_create_key(Path(settings.signing_key))
+            meta = {"today": today.isoformat(), "history_head": head}
+            files = write_manifest(site, key, meta)
+            _switch(out, site, builds)
+        return BuildResult(out, [], pages, files, clock.seconds)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
+class _Clock:
+    """Seconds per build phase."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - start
+
+
 def _render(
-    conn: Connection, site: Path, docs: Path, today: date, settings: Settings, content_dir: Path
+    conn: Connection,
+    site: Path,
+    docs: Path,
+    today: date,
+    settings: Settings,
+    content_dir: Path,
+    clock: _Clock,
 ) -> int:
     periods = settings.publicity
     regions = pub.regions(conn)
-    shell = build_editorial(
-        REPO / "mkdocs.yml",
-        content_dir / "pages",
-        {"index.md": home_markdown(conn, today, periods)},
-        docs,
-        site,
-    )
-    with SitemapWriter(site, settings.site_url, today) as sitemap:
+    with clock("editorial"):
+        shell = build_editorial(
+            REPO / "mkdocs.yml",
+            content_dir / "pages",
+            {"index.md": home_markdown(conn, today, periods)},
+            docs,
+            site,
+        )
+    with clock("registers"), SitemapWriter(site, settings.site_url, today) as sitemap:
         for page in sorted(site.rglob("index.html")):
             rel = page.parent.relative_to(site).as_posix()
             sitemap.add("" if rel == "." else f"{rel}/")
@@ -109,9 +137,11 @@ def _render(
         registers.write_disclosures(pages, conn, today, periods, regions, news)
         registers.write_identification_announcements(pages, conn, today, regions, news)
         registers.write_announcement_index(pages, regions, news)
-    _downloads(conn, site, today, settings)
-    write_index(site, search_documents(conn, today, periods, regions), seed=today.isoformat())
-    write_atom(site, settings.site_url, today, _feed(news, regions, today))
+    with clock("downloads"):
+        _downloads(conn, site, today, settings)
+        write_atom(site, settings.site_url, today, _feed(news, regions, today))
+    with clock("search_index"):
+        write_index(site, search_documents(conn, today, periods, regions), seed=today.isoformat())
     return sitemap.count
 
 

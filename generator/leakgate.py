@@ -10,6 +10,7 @@ a log line.
 from __future__ import annotations
 
 import html
+import multiprocessing
 import os
 import re
 import unicodedata
@@ -87,16 +88,44 @@ def scan_site(root: Path, private_values: Iterable[tuple[str, str]]) -> list[Lea
     if not root.is_dir():
         raise NotADirectoryError(f"leak gate: {root} is not a directory")
     automaton = _private_automaton(private_values)
+    files = [p.relative_to(root).as_posix() for p in _files(root)]
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    if workers < 2 or len(files) < PARALLEL_FROM:
+        leaks = _scan_files(root, files, automaton)
+    else:  # the files split across processes; each gets its own copy of the automaton
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(workers, _init_worker, (automaton,)) as pool:
+            groups = [(str(root), files[i::workers]) for i in range(workers)]
+            leaks = [leak for part in pool.map(_scan_group, groups) for leak in part]
+    return sorted(leaks, key=lambda leak: (leak.path, leak.kind, leak.sample))
+
+
+MAX_WORKERS = 8
+PARALLEL_FROM = 500  # files; below that, starting processes costs more than it saves
+_worker_automaton: ahocorasick.Automaton | None = None
+
+
+def _init_worker(automaton: ahocorasick.Automaton | None) -> None:
+    global _worker_automaton
+    _worker_automaton = automaton
+
+
+def _scan_group(group: tuple[str, list[str]]) -> list[Leak]:
+    return _scan_files(Path(group[0]), group[1], _worker_automaton)
+
+
+def _scan_files(
+    root: Path, files: list[str], automaton: ahocorasick.Automaton | None
+) -> list[Leak]:
     leaks: list[Leak] = []
-    for path in _files(root):
-        rel = path.relative_to(root).as_posix()
+    for rel in files:
         hits: set[tuple[str, str]] = set()
         _scan_text(rel, automaton, hits)
-        for chunk in _chunks(path):
+        for chunk in _chunks(root / rel):
             for text in _readings(chunk):
                 _scan_text(text, automaton, hits)
         leaks += (Leak(rel, kind, sample) for kind, sample in hits)
-    return sorted(leaks, key=lambda leak: (leak.path, leak.kind, leak.sample))
+    return leaks
 
 
 def _readings(chunk: bytes) -> list[str]:

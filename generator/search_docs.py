@@ -12,6 +12,12 @@ from volcredit import publication as pub
 from volcredit.settings import PublicityPeriods
 
 
+def _person(kind: str, name: str) -> str:
+    """Names of persons go in as n-grams (a two-character name must match); organisation names
+    are long and well served by jieba in ``title``, so they stay out of the n-gram field."""
+    return name if kind == "person" else ""
+
+
 def search_documents(
     conn: Connection, today: date, periods: PublicityPeriods, regions: dict[str, pub.PublicRegion]
 ) -> Iterator[SearchDoc]:

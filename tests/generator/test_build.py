@@ -240,3 +240,18 @@ def test_build_on_postgresql_publishes_the_same_registers(
         assert (site / rel / "index.html").read_bytes() == (
             on_sqlite / rel / "index.html"
         ).read_bytes()
+
+
+def test_policy_pages_show_issuer_number_and_date(sample: tuple[Store, Path]) -> None:
+    """The three policy texts as clean pages with issuer, document number and date."""
+    _, site = sample
+    for rel, number in [
+        ("policies/beijing-credit-measures-2023", "京民社工发〔2023〕276号"),
+        ("policies/chongqing-record-measures-2017", "渝民发〔2017〕56号"),
+        ("policies/hunan-management-notice-2023", "湘民发〔2023〕29号"),
+    ]:
+        note = soup(site, rel).select_one("article p.vc-note")
+        assert note is not None and number in note.text and "发文机关" in note.text
+    assert "欢迎访问" not in (site / "policies/hunan-management-notice-2023/index.html").read_text(
+        encoding="utf-8"
+    )

@@ -257,3 +257,21 @@ def test_missing_root_fails_the_gate(tmp_path: Path) -> None:
     """PUB-1: a gate that scanned nothing must not pass."""
     with pytest.raises(NotADirectoryError):
         scan_site(tmp_path / "site", [])
+
+
+def test_pub1_parallel_scan_of_many_files_finds_the_one_leak(tmp_path: Path) -> None:
+    """PUB-1: a site large enough to be scanned by several processes still yields every hit."""
+    import generator.leakgate as gate
+
+    for i in range(gate.PARALLEL_FROM + 20):
+        (tmp_path / f"p{i:04d}.html").write_text(f"<p>第 {i} 页</p>", encoding="utf-8")
+    planted = id_number("110101", date(1979, 9, 9), 42)
+    (tmp_path / "p0333.html").write_text(
+        f"<p>{planted}</p><p>北京市东城区示例路9号院</p>", encoding="utf-8"
+    )
+    leaks = gate.scan_site(tmp_path, [("organisations.address", "北京市东城区示例路9号院")])
+    assert {(leak.path, leak.kind) for leak in leaks} == {
+        ("p0333.html", "id_number"),
+        ("p0333.html", "private_value"),
+    }
+    assert planted not in repr(leaks)

@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test lint format bench-load
+.PHONY: demo test lint format bench-load bench-build
 
 demo: $(STAMP)  ## load the sample content into demo.sqlite3 and show the case overview
 	$(BIN)/volcredit demo --db sqlite:///demo.sqlite3
@@ -21,6 +21,9 @@ lint: $(STAMP)
 
 bench-load: $(STAMP)  ## load benchmark: 10^6 service records, rows/s and peak memory
 	$(BIN)/python benchmarks/load.py
+
+bench-build: $(STAMP)  ## build benchmark: 10^4 and 10^5 entries, and plain mkdocs-material on 5,000
+	$(BIN)/python benchmarks/build.py
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

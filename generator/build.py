@@ -9,7 +9,7 @@ site untouched (PUB-1, PUB-8).
 
 from __future__ import annotations
 
-import hashlib
+import fcntl
 import os
 import shutil
 import tempfile
@@ -21,14 +21,15 @@ from datetime import date
 from pathlib import Path
 
 import material
+from jinja2 import Environment
 from sqlalchemy import Connection, select
 
 from generator import downloads, registers
 from generator.feeds import FeedEntry, SitemapWriter, write_atom
 from generator.home import home_markdown
 from generator.leakgate import Leak, scan_site
-from generator.manifest import load_or_create_key, write_manifest
-from generator.pages import PageWriter, environment
+from generator.manifest import load_or_create_key, sha256_file, write_manifest
+from generator.pages import PageWriter, environment, shell_parts
 from generator.search_docs import search_documents
 from generator.search_index import write_index
 from generator.shell import build_editorial
@@ -51,6 +52,7 @@ class BuildResult:
     pages: int = 0
     files: int = 0
     seconds: dict[str, float] = field(default_factory=dict)  # per phase, for the benchmarks
+    new_key: Path | None = None  # a signing key this build had to create
 
     @property
     def ok(self) -> bool:
@@ -68,25 +70,57 @@ def build_site(
     out = out.absolute()
     builds = out.parent / f".{out.name}.builds"
     builds.mkdir(parents=True, exist_ok=True)
+    with _build_lock(builds):
+        return _build(store, out, builds, today, settings, content_dir)
+
+
+class BuildBusy(RuntimeError):
+    def __init__(self) -> None:
+        super().__init__("另一个构建正在向同一目录发布，请等它结束后再试")
+
+
+@contextmanager
+def _build_lock(builds: Path) -> Iterator[None]:
+    """One build per output at a time; under the lock, folders left by killed builds go."""
+    with (builds / "lock").open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise BuildBusy() from exc
+        for stale in [*builds.glob("building-*"), *builds.glob("previous-*")]:
+            shutil.rmtree(stale, ignore_errors=True)
+        yield
+
+
+def _build(
+    store: Store,
+    out: Path,
+    builds: Path,
+    today: date,
+    settings: Settings,
+    content_dir: Path | None,
+) -> BuildResult:
     work = Path(tempfile.mkdtemp(prefix="building-", dir=builds))
     clock = _Clock()
     try:
         site = work / "site"
         with store.snapshot() as conn:
-            pages = _render(
+            env, pages = _render(
                 conn, site, work / "docs", today, settings, content_dir or REPO / "content", clock
             )
             with clock("leak_gate"):
-                leaks = _not_vendor(site, scan_site(site, _private_values(conn)))
+                found = scan_site(site, _private_values(conn), shell_parts(env))
+                leaks = _not_vendor(site, found)
             head = history.verify(conn).head
         if leaks:
             return BuildResult(out, leaks, pages, 0, clock.seconds)
         with clock("manifest"):
-            key = load_or_create_key(Path(settings.signing_key))
+            key, created = load_or_create_key(Path(settings.signing_key))
             meta = {"today": today.isoformat(), "history_head": head}
             files = write_manifest(site, key, meta)
             _switch(out, site, builds)
-        return BuildResult(out, [], pages, files, clock.seconds)
+        new_key = Path(settings.signing_key) if created else None
+        return BuildResult(out, [], pages, files, clock.seconds, new_key)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -114,7 +148,7 @@ def _render(
     settings: Settings,
     content_dir: Path,
     clock: _Clock,
-) -> int:
+) -> tuple[Environment, int]:
     periods = settings.publicity
     regions = pub.regions(conn)
     with clock("editorial"):
@@ -129,7 +163,8 @@ def _render(
         for page in sorted(site.rglob("index.html")):
             rel = page.parent.relative_to(site).as_posix()
             sitemap.add("" if rel == "." else f"{rel}/")
-        pages = PageWriter(environment(shell), site, today, sitemap.add)
+        env = environment(shell)
+        pages = PageWriter(env, site, today, sitemap.add)
         news = registers.Announcements()
         registers.write_organisations(pages, conn, today, regions, news)
         registers.write_organisation_pages(pages, conn, today, periods, regions)
@@ -142,7 +177,7 @@ def _render(
         write_atom(site, settings.site_url, today, _feed(news, regions, today))
     with clock("search_index"):
         write_index(site, search_documents(conn, today, periods, regions), seed=today.isoformat())
-    return sitemap.count
+    return env, sitemap.count
 
 
 def _downloads(conn: Connection, site: Path, today: date, settings: Settings) -> None:
@@ -206,7 +241,7 @@ def _feed(
 ) -> list[FeedEntry]:
     entries = []
     for year, code, n in news.identification:
-        name = regions[code].name if code in regions else code
+        name = pub.region_name(regions, code)
         entries.append(
             FeedEntry(
                 f"{name}{year}年志愿服务组织认定公告",
@@ -224,8 +259,17 @@ def _feed(
                 n.decision_no,
             )
         )
-    for doc, day, count in news.honour_documents:
-        entries.append(FeedEntry(f"表彰名单：{doc}", "honours/", day, f"{count} 项"))
+    if news.last_removal is not None:
+        entries.append(
+            FeedEntry(
+                "撤销志愿服务组织认定公告",
+                "announcements/removals/",
+                news.last_removal,
+                f"已撤销认定 {news.removals} 家",
+            )
+        )
+    for doc, day, count, rel in news.honour_documents:
+        entries.append(FeedEntry(f"表彰名单：{doc}", rel, day, f"{count} 项"))
     return entries
 
 
@@ -251,12 +295,12 @@ def _not_vendor(site: Path, leaks: list[Leak]) -> list[Leak]:
     runs shaped like phone numbers); such files cannot hold data from the store."""
     if not leaks:
         return leaks
-    vendor = {_sha256(p) for d in _THEME_DIRS for p in d.rglob("*") if p.is_file()}
-    return [leak for leak in leaks if _sha256(site / leak.path) not in vendor]
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    vendor = {sha256_file(p) for d in _THEME_DIRS for p in d.rglob("*") if p.is_file()}
+    return [
+        leak
+        for leak in leaks
+        if not (site / leak.path).is_file() or sha256_file(site / leak.path) not in vendor
+    ]
 
 
 def _distinct(conn: Connection, table: str, name: str) -> Iterator[object]:

@@ -3,6 +3,9 @@ looked up, how to see one's own data, and the latest announcements."""
 
 from __future__ import annotations
 
+import heapq
+import html
+import re
 from datetime import date
 from itertools import islice
 
@@ -15,8 +18,8 @@ LATEST = 8
 
 
 def home_markdown(conn: Connection, today: date, periods: PublicityPeriods) -> str:
-    honours = sorted(
-        pub.honours(conn, today), key=lambda h: (h.awarded_on, h.honour_id), reverse=True
+    honours = heapq.nlargest(
+        LATEST, pub.honours(conn, today), key=lambda h: (h.awarded_on, h.honour_id)
     )
     notices = list(islice(pub.notices(conn, today, periods), LATEST))
     lines = [
@@ -53,15 +56,20 @@ def home_markdown(conn: Connection, today: date, periods: PublicityPeriods) -> s
     ]
     for n in notices:
         lines.append(
-            f"- {n.announced_on.isoformat()} [不良信息告知公告：{n.subject_name}]"
+            f"- {n.announced_on.isoformat()} [不良信息告知公告：{_md(n.subject_name)}]"
             f"(announcements/notices/#{n.case_id})"
         )
-    for h in honours[:LATEST]:
+    for h in honours:
         lines.append(
-            f"- {h.awarded_on.isoformat()} [{h.title}：{h.subject_name}]"
+            f"- {h.awarded_on.isoformat()} [{_md(h.title)}：{_md(h.subject_name)}]"
             f"(honours/{h.awarded_on.year}/#{h.honour_id})"
         )
     if not notices and not honours:
         lines.append("暂无。")
     lines.append("")
     return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    """Store text as inert Markdown: HTML escaped, Markdown punctuation backslashed."""
+    return re.sub(r"([\\`*_{}\[\]()#+!|<>-])", r"\\\1", html.escape(text, quote=False))

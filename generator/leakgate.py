@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote_plus
@@ -33,6 +33,7 @@ CHUNK_BYTES = 1 << 20  # files are read in blocks of this size, so memory stays 
 OVERLAP_BYTES = 16 << 10  # re-read across a block boundary: longer than any encoded value we hunt
 MAX_ROUNDS = 3  # decode HTML/URL/JS escapes up to this many times (double encoding)
 MIN_PRIVATE_LENGTH = 6
+MIN_PRIVATE_DIGITS = 8  # all-digit private values from this length are sought as they are
 
 # Bytes that end a token in every decoding: a block is cut just after one, so that a chunk edge
 # never splits a digit run or an escape. Without one nearby, a digit sentinel pads the raw edge.
@@ -64,7 +65,9 @@ class Leak:
     sample: str  # masked number (PUB-7), or the table.field label of a private value
 
 
-def scan_site(root: Path, private_values: Iterable[tuple[str, str]]) -> list[Leak]:
+def scan_site(
+    root: Path, private_values: Iterable[tuple[str, str]], shared: Sequence[bytes] = ()
+) -> list[Leak]:
     """Scan every file under ``root`` (and its relative path) for personal data (PUB-1, PUB-7).
 
     Finds checksum-valid resident ID numbers (area code not checked), mainland mobile numbers
@@ -82,46 +85,80 @@ def scan_site(root: Path, private_values: Iterable[tuple[str, str]]) -> list[Lea
     Skipped private values (too short or too generic to be distinctive): fewer than
     ``MIN_PRIVATE_LENGTH`` (6) characters after normalisation (NFKC, whitespace and zero-width
     characters removed, case folded), a bare date ``YYYY-MM-DD``, or a bare number (digits, an
-    optional sign, ``.``/``,`` groups) -- ID and mobile numbers are caught by the number scans.
+    optional sign, ``.``/``,`` groups) shorter than ``MIN_PRIVATE_DIGITS`` digits -- ID and mobile
+    numbers are caught by the number scans, landlines and numeric passport numbers as values.
+
+    ``shared`` are byte strings that many files contain verbatim (the page shell around every
+    register page). Each is scanned once, reported under ``SHARED``; in a file, the inside of an
+    occurrence is then skipped while ``SHARED_EDGE`` bytes on either side are scanned with the
+    file's own bytes, so nothing that touches a shared part can be missed.
     """
     root = Path(root)
     if not root.is_dir():
         raise NotADirectoryError(f"leak gate: {root} is not a directory")
     automaton = _private_automaton(private_values)
+    parts = [part for part in shared if len(part) > 3 * SHARED_EDGE]
     files = [p.relative_to(root).as_posix() for p in _files(root)]
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    leaks = _scan_shared(automaton, parts)
     if workers < 2 or len(files) < PARALLEL_FROM:
-        leaks = _scan_files(root, files, automaton)
+        leaks += _scan_files(root, files, automaton, parts)
     else:  # the files split across processes; each gets its own copy of the automaton
         context = multiprocessing.get_context("spawn")
-        with context.Pool(workers, _init_worker, (automaton,)) as pool:
+        with context.Pool(workers, _init_worker, (automaton, parts)) as pool:
             groups = [(str(root), files[i::workers]) for i in range(workers)]
-            leaks = [leak for part in pool.map(_scan_group, groups) for leak in part]
+            leaks += [leak for part in pool.map(_scan_group, groups) for leak in part]
     return sorted(leaks, key=lambda leak: (leak.path, leak.kind, leak.sample))
 
 
 MAX_WORKERS = 8
 PARALLEL_FROM = 500  # files; below that, starting processes costs more than it saves
-_worker_automaton: ahocorasick.Automaton | None = None
+SHARED = "(shared page shell)"
+SHARED_EDGE = 1024  # bytes of a shared part scanned again with each file: > any encoded value
+_worker: dict[str, object] = {}  # set once in each worker process by _init_worker
 
 
-def _init_worker(automaton: ahocorasick.Automaton | None) -> None:
-    global _worker_automaton
-    _worker_automaton = automaton
+def _init_worker(automaton: ahocorasick.Automaton | None, shared: list[bytes]) -> None:
+    _worker.update(automaton=automaton, shared=shared)
+
+
+def _scan_shared(automaton: ahocorasick.Automaton | None, shared: list[bytes]) -> list[Leak]:
+    hits: set[tuple[str, str]] = set()
+    for part in shared:
+        for text in _readings(part):
+            _scan_text(text, automaton, hits)
+    return [Leak(SHARED, kind, sample) for kind, sample in hits]
+
+
+def _without_shared(data: bytes, shared: list[bytes]) -> bytes:
+    """``data`` with the inside of every shared part it contains replaced by one safe byte."""
+    for part in shared:
+        start = data.find(part)
+        while start >= 0:
+            keep_to, resume = start + SHARED_EDGE, start + len(part) - SHARED_EDGE
+            data = data[:keep_to] + b"<" + data[resume:]
+            start = data.find(part, keep_to + 1)
+    return data
 
 
 def _scan_group(group: tuple[str, list[str]]) -> list[Leak]:
-    return _scan_files(Path(group[0]), group[1], _worker_automaton)
+    automaton, shared = _worker["automaton"], _worker["shared"]
+    return _scan_files(Path(group[0]), group[1], automaton, shared)  # type: ignore[arg-type]
 
 
 def _scan_files(
-    root: Path, files: list[str], automaton: ahocorasick.Automaton | None
+    root: Path, files: list[str], automaton: ahocorasick.Automaton | None, shared: list[bytes]
 ) -> list[Leak]:
     leaks: list[Leak] = []
     for rel in files:
         hits: set[tuple[str, str]] = set()
         _scan_text(rel, automaton, hits)
-        for chunk in _chunks(root / rel):
+        path = root / rel
+        if shared and path.stat().st_size <= CHUNK_BYTES:
+            blocks: Iterable[bytes] = [_without_shared(path.read_bytes(), shared)]
+        else:
+            blocks = _chunks(path)
+        for chunk in blocks:
             for text in _readings(chunk):
                 _scan_text(text, automaton, hits)
         leaks += (Leak(rel, kind, sample) for kind, sample in hits)
@@ -256,8 +293,13 @@ def _normalise_value(value: str) -> str:
 
 
 def _is_distinctive(value: str) -> bool:
-    """Long enough, and not a bare date or number (see :func:`scan_site`)."""
-    return len(value) >= MIN_PRIVATE_LENGTH and not _GENERIC.fullmatch(value)
+    """Long enough, and not a bare date or short number (see :func:`scan_site`). A run of
+    ``MIN_PRIVATE_DIGITS`` or more digits (a landline, a numeric passport number) is kept."""
+    if len(value) < MIN_PRIVATE_LENGTH:
+        return False
+    if value.isdigit():
+        return len(value) >= MIN_PRIVATE_DIGITS
+    return not _GENERIC.fullmatch(value)
 
 
 def _private_automaton(values: Iterable[tuple[str, str]]) -> ahocorasick.Automaton | None:

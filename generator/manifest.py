@@ -21,13 +21,14 @@ MANIFEST, SIGNATURE, PUBLIC_KEY = "manifest.json", "manifest.sig", "manifest.pub
 _OWN = {MANIFEST, SIGNATURE, PUBLIC_KEY}
 
 
-def load_or_create_key(path: Path) -> Ed25519PrivateKey:
-    """The signing key at ``path``; created (mode 0600) with its ``.pub`` beside it if missing."""
+def load_or_create_key(path: Path) -> tuple[Ed25519PrivateKey, bool]:
+    """The signing key at ``path`` and whether it was just created (mode 0600, with its ``.pub``
+    beside it), so that the caller can say so: a mistyped path must not pass unnoticed."""
     if path.exists():
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError(f"{path} 不是 Ed25519 私钥")
-        return key
+        return key, False
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -37,7 +38,7 @@ def load_or_create_key(path: Path) -> Ed25519PrivateKey:
     with os.fdopen(fd, "wb") as fh:
         fh.write(pem)
     Path(f"{path}.pub").write_bytes(public_pem(key.public_key()))
-    return key
+    return key, True
 
 
 def public_pem(key: Ed25519PublicKey) -> bytes:
@@ -51,12 +52,22 @@ def fingerprint(key: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def symlinks(root: Path) -> list[str]:
+    """Links inside the site: never written by a build, and not covered by the manifest."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in [*dirnames, *filenames]:
+            if Path(dirpath, name).is_symlink():
+                found.append(Path(dirpath, name).relative_to(root).as_posix())
+    return sorted(found)
 
 
 def _files(root: Path) -> dict[str, str]:
@@ -66,7 +77,7 @@ def _files(root: Path) -> dict[str, str]:
         for name in sorted(filenames):
             rel = Path(dirpath, name).relative_to(root).as_posix()
             if rel not in _OWN:
-                found[rel] = _sha256(Path(dirpath, name))
+                found[rel] = sha256_file(Path(dirpath, name))
     return found
 
 
@@ -105,6 +116,7 @@ def verify_site(root: Path, public_key: Path | None = None) -> SiteCheck:
         return SiteCheck(fingerprint(key), (f"缺少 {Path(missing.filename or '').name}",))
     except (InvalidSignature, ValueError):
         return SiteCheck(fingerprint(key), ("清单签名无效：清单被改动，或不是用这把密钥签的",))
+    problems += [f"链接（不应存在）：{link}" for link in symlinks(root)]
     listed = {f["path"]: f["sha256"] for f in json.loads(data)["files"]}
     actual = _files(root)
     for path in sorted(listed.keys() | actual.keys()):

@@ -67,3 +67,16 @@ class PageWriter:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")
         self.on_page(f"{rel}/")
+
+
+def shell_parts(env: Environment, depths: range = range(1, 7)) -> list[bytes]:
+    """The byte strings every register page of a given depth shares: the shell rendered with a
+    placeholder title and empty content, cut at the placeholders (for the leak gate)."""
+    marker = "\x00VOLCREDIT\x00"
+    parts: list[bytes] = []
+    for depth in depths:
+        html = env.get_template("shell.html").render(
+            title=marker, root="../" * depth, base="/".join([".."] * depth)
+        )
+        parts += [p.encode("utf-8") for p in html.split(marker) if p]
+    return sorted(set(parts), key=len, reverse=True)

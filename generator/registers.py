@@ -3,6 +3,7 @@ HN-1c, HN-1d, BJ-16a), streamed from the public projection so memory does not gr
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,8 +28,9 @@ class Announcements:
 
     identification: list[tuple[int, str, int]] = field(default_factory=list)  # year, region, n
     removals: int = 0
+    last_removal: date | None = None
     notices: list[pub.PublicNotice] = field(default_factory=list)
-    honour_documents: list[tuple[str, date, int]] = field(default_factory=list)
+    honour_documents: list[tuple[str, date, int, str]] = field(default_factory=list)
 
 
 def _pages(items: list[Any]) -> Iterator[tuple[int, int, list[Any]]]:
@@ -50,7 +52,7 @@ def write_organisations(
     for code, group in groupby(pub.organisations(conn, today), key=lambda o: o.region):
         orgs = list(group)  # one region at a time
         counts[code] = len(orgs)
-        name = regions[code].name if code in regions else code
+        name = pub.region_name(regions, code)
         for number, pages, chunk in _pages(orgs):
             rel = f"organisations/region/{code}" + (f"/page/{number}" if number > 1 else "")
             w.write(
@@ -67,7 +69,7 @@ def write_organisations(
     rows = [
         {
             "code": c,
-            "name": regions[c].name if c in regions else c,
+            "name": pub.region_name(regions, c),
             "level": regions[c].level if c in regions else "",
             "count": n,
         }
@@ -90,6 +92,7 @@ def write_organisations(
         region_names=region_names,
     )
     news.removals = len(removed)
+    news.last_removal = removed[-1].removed_on if removed else None
 
 
 def _page_url(code: str, current: int) -> Callable[[int], str]:
@@ -123,7 +126,7 @@ def write_organisation_pages(
         while pending is not None and pending.uscc == org.uscc:
             mine.append(pending)
             pending = next(org_honours, None)
-        name = regions[org.region].name if org.region in regions else org.region
+        name = pub.region_name(regions, org.region)
         w.write(
             f"organisations/{org.uscc}",
             "registers/organisation.html",
@@ -142,12 +145,12 @@ def write_honours(
     regions: dict[str, pub.PublicRegion],
     news: Announcements,
 ) -> None:
-    """Honours by year (each at a stable anchor) and by document (PUB-3)."""
+    """Honours by year, each at a stable anchor, and by document, one page per document (PUB-3)."""
     region_names = {c: r.name for c, r in regions.items()}
     years: list[tuple[int, int]] = []
-    documents: dict[str, list[tuple[str, str, date]]] = defaultdict(list)
+    documents: dict[str, list[pub.PublicHonour]] = defaultdict(list)
     for year, group in groupby(pub.honours(conn, today), key=lambda h: h.awarded_on.year):
-        items = list(group)
+        items = list(group)  # one year at a time
         years.append((year, len(items)))
         w.write(
             f"honours/{year}",
@@ -157,16 +160,23 @@ def write_honours(
             region_names=region_names,
         )
         for h in items:
-            key = h.document_no or f"{h.authority}（无文号）"
-            documents[key].append((h.honour_id, h.title, h.awarded_on))
+            documents[h.document_no or f"{h.authority}（无文号）"].append(h)
     doc_links = []
     for key in sorted(documents):
         entries = documents[key]
-        first = min(day for _, _, day in entries)
-        news.honour_documents.append((key, first, len(entries)))
+        first = min(h.awarded_on for h in entries)
+        slug = hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]  # stable across builds
+        news.honour_documents.append((key, first, len(entries), f"honours/documents/{slug}/"))
+        w.write(
+            f"honours/documents/{slug}",
+            "registers/honours_list.html",
+            f"表彰名单：{key}",
+            groups=[{"heading": None, "anchor": "", "entries": entries}],
+            region_names=region_names,
+        )
         doc_links.append(
             {
-                "href": f"honours/{first.year}/#{entries[0][0]}",
+                "href": f"honours/documents/{slug}/",
                 "text": key,
                 "note": f"{first.isoformat()}，{len(entries)} 项",
             }
@@ -235,7 +245,7 @@ def write_identification_announcements(
             listed = [o for o in orgs if _identified(o, as_of)]
             if not listed:
                 continue
-            name = regions[code].name if code in regions else code
+            name = pub.region_name(regions, code)
             w.write(
                 f"announcements/identification/{year}/{code}",
                 "registers/identification.html",
@@ -256,7 +266,7 @@ def write_announcement_index(
 ) -> None:
     by_year: dict[int, list[dict[str, str]]] = defaultdict(list)
     for year, code, n in sorted(news.identification, key=lambda t: (-t[0], t[1])):
-        name = regions[code].name if code in regions else code
+        name = pub.region_name(regions, code)
         by_year[year].append(
             {
                 "href": f"announcements/identification/{year}/{code}/",
@@ -297,8 +307,8 @@ def write_announcement_index(
         {
             "heading": "表彰名单",
             "links": [
-                {"href": "honours/", "text": doc, "note": f"{day.isoformat()}，{n} 项"}
-                for doc, day, n in news.honour_documents
+                {"href": rel, "text": doc, "note": f"{day.isoformat()}，{n} 项"}
+                for doc, day, n, rel in news.honour_documents
             ],
         }
     )

@@ -22,7 +22,7 @@ def search_documents(
     conn: Connection, today: date, periods: PublicityPeriods, regions: dict[str, pub.PublicRegion]
 ) -> Iterator[SearchDoc]:
     def where(code: str) -> str:
-        return regions[code].name if code in regions else code
+        return pub.region_name(regions, code)
 
     for org in pub.organisations(conn, today):
         status = f"认定已撤销（{org.removed_on.isoformat()}）" if org.removed_on else "已认定"
@@ -56,5 +56,13 @@ def search_documents(
             d.uscc or d.case_id,
             where(d.region),
             f"disclosures/#{d.case_id}",
-            f"{d.decision_no} {d.authority} {d.decided_on.isoformat()}",
+            _disclosure_summary(d),
         )
+
+
+def _disclosure_summary(d: pub.PublicDisclosure) -> str:
+    """As the disclosure page shows it, marks included (PUB-6)."""
+    marks = "【异议处理中】" if d.objection_pending else ""
+    if d.corrected_on:
+        marks += f"【已于 {d.corrected_on.isoformat()} 更正】"
+    return f"{marks}{d.decision_no} {d.authority} {d.decided_on.isoformat()}"

@@ -28,7 +28,8 @@ def schema() -> Schema:
     return Schema(
         key=ID(stored=True, unique=True),
         kind=ID(stored=True),
-        title=TEXT(stored=True, analyzer=ChineseAnalyzer()),
+        # stoplist=None: the default stop-word frozenset pickles in hash-seed order (PUB-8)
+        title=TEXT(stored=True, analyzer=ChineseAnalyzer(stoplist=None)),
         name=NGRAMWORDS(minsize=1, maxsize=4),
         code=ID(stored=True),
         region=STORED,

@@ -151,13 +151,21 @@ def cmd_verify_history(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     """Build the public site for --today into --out, atomically, behind the leak gate."""
-    from generator.build import build_site
+    from generator.build import BuildBusy, build_site
 
     store = _store(args, settings)
     try:
         result = build_site(store, Path(args.out), args.today, settings, args.content)
+    except BuildBusy as busy:
+        print(busy, file=sys.stderr)
+        return 1
     finally:
         store.dispose()
+    if result.new_key is not None:
+        print(
+            f"已生成新的签名密钥 {result.new_key}（公钥 {result.new_key}.pub）："
+            "请妥善保管私钥，并另行公布公钥，供 verify-site --public-key 核对。"
+        )
     for leak in result.leaks:
         print(f"{leak.path}: 泄露 {leak.kind}（{leak.sample}） [PUB-1]", file=sys.stderr)
     if not result.ok:
@@ -178,6 +186,11 @@ def cmd_verify_site(args: argparse.Namespace, settings: Settings) -> int:
     for problem in result.problems:
         print(f"{args.site_dir}: {problem}", file=sys.stderr)
     print(f"签名公钥指纹：{result.fingerprint}")
+    if args.public_key is None:
+        print(
+            "未指定 --public-key：用的是网站自带的公钥，只能发现误改；"
+            "请与发布机关公布的公钥指纹核对，才能发现有意篡改。"
+        )
     if not result.ok:
         print("网站校验失败。", file=sys.stderr)
         return 1

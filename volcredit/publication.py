@@ -67,6 +67,7 @@ class PublicHonour:
     subject_name: str
     region: str  # the person's district or the organisation's region (tells namesakes apart)
     uscc: str | None  # organisations only
+    has_page: bool  # an identified organisation, with its own page (PUB-2)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class PublicDisclosure:
     subject_name: str
     region: str
     uscc: str | None
+    has_page: bool
     category: int
     facts: str
     decision_no: str
@@ -99,12 +101,19 @@ class PublicNotice:
     subject_name: str
     region: str
     uscc: str | None
+    has_page: bool
     category: int
     facts: str
     decision_no: str
     authority: str
     announced_on: date
     period_ends: date | None
+
+
+def region_name(regions: dict[str, PublicRegion], code: str) -> str:
+    """A region's name, or its code if the store has no such region."""
+    region = regions.get(code)
+    return region.name if region else code
 
 
 def regions(conn: Connection) -> dict[str, PublicRegion]:
@@ -166,6 +175,8 @@ def honours(conn: Connection, today: date, by_subject: bool = False) -> Iterator
             v.c.birth_date,
             o.c.name.label("org_name"),
             o.c.region.label("org_region"),
+            o.c.identified_on,
+            o.c.identification_removed_on,
         )
         .outerjoin(v, and_(h.c.subject_kind == "person", v.c.volunteer_no == h.c.subject))
         .outerjoin(o, and_(h.c.subject_kind == "organisation", o.c.uscc == h.c.subject))
@@ -178,9 +189,12 @@ def honours(conn: Connection, today: date, by_subject: bool = False) -> Iterator
             born = item["birth_date"]
             adult = born is not None and age_on(born, item["awarded_on"]) >= ADULT_AGE
             name, region, uscc = item["person_name"], item["person_region"], None
+            has_page = False
         else:
             adult = True
             name, region, uscc = item["org_name"], item["org_region"], item["subject"]
+            org = OrganisationItem(item["identified_on"], item["identification_removed_on"])
+            has_page = visibility(org, today).public
         if name is None:
             continue
         decision = visibility(
@@ -198,18 +212,41 @@ def honours(conn: Connection, today: date, by_subject: bool = False) -> Iterator
                 name,
                 region,
                 uscc,
+                has_page,
             )
 
 
-def _subject(conn: Connection, kind: str, ref: str, masked: bool) -> tuple[str, str, str | None]:
-    """``(display name, region, uscc)`` of a case's subject; a person's name masked (PUB-5)."""
+@dataclass(frozen=True)
+class _Subject:
+    name: str  # as shown: a person's masked (PUB-5)
+    region: str
+    uscc: str | None  # organisations, in full (PUB-5)
+    has_page: bool  # an identified organisation, with its own page (PUB-2)
+    hidden_name: str | None  # a masked person's full name, masked wherever else it occurs
+
+
+def _subject(conn: Connection, kind: str, ref: str, masked: bool, today: date) -> _Subject:
     if kind == "person":
         v = content_tables["volunteers"]
         row = conn.execute(select(v.c.name, v.c.region).where(v.c.volunteer_no == ref)).one()
-        return (mask(MaskKind.PERSON_NAME, row.name) if masked else row.name), row.region, None
+        if masked:
+            return _Subject(mask(MaskKind.PERSON_NAME, row.name), row.region, None, False, row.name)
+        return _Subject(row.name, row.region, None, False, None)
     o = content_tables["organisations"]
-    row = conn.execute(select(o.c.name, o.c.region).where(o.c.uscc == ref)).one()
-    return row.name, row.region, ref
+    row = conn.execute(
+        select(o.c.name, o.c.region, o.c.identified_on, o.c.identification_removed_on).where(
+            o.c.uscc == ref
+        )
+    ).one()
+    page = visibility(OrganisationItem(row.identified_on, row.identification_removed_on), today)
+    return _Subject(row.name, row.region, ref, page.public, None)
+
+
+def _hide(text: str, full_name: str | None) -> str:
+    """PUB-5: a masked person's full name never appears elsewhere in the entry either."""
+    if not full_name:
+        return text
+    return text.replace(full_name, mask(MaskKind.PERSON_NAME, full_name))
 
 
 def disclosures(
@@ -220,17 +257,16 @@ def disclosures(
         if not view.decision.public or view.status is None:
             continue
         p, s = view.penalty, view.status
-        name, region, uscc = _subject(
-            conn, p["subject_kind"], p["subject"], view.decision.mask_person_name
-        )
+        who = _subject(conn, p["subject_kind"], p["subject"], view.decision.mask_person_name, today)
         yield PublicDisclosure(
             p["case_id"],
             p["subject_kind"],
-            name,
-            region,
-            uscc,
+            who.name,
+            who.region,
+            who.uscc,
+            who.has_page,
             p["category"],
-            p["facts"],
+            _hide(p["facts"], who.hidden_name),
             p["decision_no"],
             p["authority"],
             p["decided_on"],
@@ -252,21 +288,18 @@ def notices(conn: Connection, today: date, periods: PublicityPeriods) -> Iterato
         if not decision.public:
             continue
         p = view.penalty
-        name, region, uscc = _subject(
-            conn,
-            p["subject_kind"],
-            p["subject"],
-            decision.mask_person_name and p["subject_kind"] == "person",
-        )
+        masked = decision.mask_person_name and p["subject_kind"] == "person"
+        who = _subject(conn, p["subject_kind"], p["subject"], masked, today)
         ends = s.next_deadline.date if s.next_deadline else None
         yield PublicNotice(
             p["case_id"],
             p["subject_kind"],
-            name,
-            region,
-            uscc,
+            who.name,
+            who.region,
+            who.uscc,
+            who.has_page,
             p["category"],
-            p["facts"],
+            _hide(p["facts"], who.hidden_name),
             p["decision_no"],
             p["authority"],
             s.notice_on,

@@ -63,7 +63,7 @@ def test_pub2_identified_organisations_and_removal(sample: tuple[Store, Path]) -
     row = removals.select_one("tbody tr")
     assert row is not None and "北京市海淀区知新文化交流中心" in row.text
     assert "2026-05-20" in row.text
-    card = soup(site, f"organisations/{row['id']}").select_one(".vc-entry h3")
+    card = soup(site, f"organisations/{row['id']}").select_one(".vc-entry h2")
     assert card is not None and "认定已撤销" in card.text
 
 
@@ -92,9 +92,9 @@ def test_pub4_pub5_pub6_disclosures(sample: tuple[Store, Path]) -> None:
         "VP-2026-013",
     }
     page = soup(site, "disclosures")
-    person = page.select_one("#VP-2025-008 h3")
+    person = page.select_one("#VP-2025-008 h2")
     assert person is not None and person.text.strip() == "许**"
-    objection = page.select_one("#VP-2026-010 h3")
+    objection = page.select_one("#VP-2026-010 h2")
     assert objection is not None and "异议处理中" in objection.text
     corrected = page.select_one("#VP-2026-011")
     assert corrected is not None and "2026-06-09" in corrected.text and "更正日期" in corrected.text
@@ -255,3 +255,99 @@ def test_policy_pages_show_issuer_number_and_date(sample: tuple[Store, Path]) ->
     assert "欢迎访问" not in (site / "policies/hunan-management-notice-2023/index.html").read_text(
         encoding="utf-8"
     )
+
+
+def test_pub3_honours_browsable_by_document(sample: tuple[Store, Path]) -> None:
+    """PUB-3: one page per document lists exactly the public honours it awarded."""
+    _, site = sample
+    links = soup(site, "honours").select("article h2 + ul a")
+    doc_pages = [a["href"] for a in links if "documents/" in a["href"]]
+    assert doc_pages
+    seen: set[str] = set()
+    for href in doc_pages:
+        rel = "honours/" + href.split("honours/", 1)[1].rstrip("/")
+        page = soup(site, rel)
+        title = page.select_one("h1")
+        assert title is not None
+        number = title.text.split("：", 1)[1]
+        for card in page.select("article .vc-entry"):
+            assert number in card.text or "无文号" in number
+            seen.add(card["id"])
+    years = {y.name for y in (site / "honours").iterdir() if y.name.isdigit()}
+    assert seen == set().union(*(entry_ids(site, f"honours/{y}") for y in years))
+
+
+def _broken_links(site: Path) -> list[str]:
+    broken = []
+    for page in site.rglob("*.html"):
+        for tag in BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").select(
+            "[href], [src]"
+        ):
+            ref = str(tag.get("href") or tag.get("src"))
+            if ref.startswith(("http:", "https:", "/", "#", "mailto:", "data:")):
+                continue
+            target = (page.parent / ref.split("#")[0]).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                broken.append(f"{page.relative_to(site)} -> {ref}")
+    return broken
+
+
+@pytest.mark.parametrize("today", [TODAY, date(2026, 12, 10)])
+def test_every_relative_link_resolves(
+    sample: tuple[Store, Path], tmp_path: Path, today: date
+) -> None:
+    """No page links to a page the build did not write (e.g. an unidentified organisation)."""
+    store, _ = sample
+    site = build(store, tmp_path, today).resolve()
+    assert _broken_links(site) == []
+
+
+def test_pub8_byte_identical_across_processes_and_hash_seeds(
+    sample: tuple[Store, Path], tmp_path: Path
+) -> None:
+    """PUB-8: a build in another process, with another hash seed, gives the same bytes."""
+    import os
+    import subprocess
+    import sys
+
+    store, first = sample
+    env = {
+        **os.environ,
+        "PYTHONHASHSEED": "4242",
+        "VOLCREDIT_SIGNING_KEY": str(first.parent / "keys" / "site.key"),
+    }
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "volcredit",
+            "build",
+            "--db",
+            store.url,
+            "--today",
+            TODAY.isoformat(),
+            "--out",
+            str(tmp_path / "other"),
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    a, b = first.resolve(), (tmp_path / "other").resolve()
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert files_a == files_b
+    assert [str(p) for p in files_a if (a / p).read_bytes() != (b / p).read_bytes()] == []
+
+
+def test_verify_site_refuses_links_inside_the_site(
+    sample: tuple[Store, Path], tmp_path: Path
+) -> None:
+    store, _ = sample
+    site = build(store, tmp_path).resolve()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (site / "extra-dir").symlink_to(outside)
+    assert "链接（不应存在）：extra-dir" in verify_site(site).problems

@@ -216,7 +216,8 @@ def test_pub7_leak_never_contains_a_raw_value(tmp_path: Path) -> None:
     """PUB-7: findings are masked by the one masking function; private values by label only."""
     page(tmp_path, f"{ID} {MOBILE} {ADDRESS}")
     leaks = scan_site(tmp_path, PRIVATE)
-    assert leaks == [id_leak(), mobile_leak(), private_leak()]
+    phone_value = Leak("page.html", "private_value", "volunteers.phone")  # 8+ digits: sought too
+    assert leaks == [id_leak(), mobile_leak(), private_leak(), phone_value]
     for raw in (ID, MOBILE, ADDRESS, ID[6:14]):
         assert raw not in repr(leaks)
 
@@ -275,3 +276,35 @@ def test_pub1_parallel_scan_of_many_files_finds_the_one_leak(tmp_path: Path) -> 
         ("p0333.html", "private_value"),
     }
     assert planted not in repr(leaks)
+
+
+def test_pub1_shared_page_shell_is_scanned_once_and_its_edges_with_each_page(
+    tmp_path: Path,
+) -> None:
+    """PUB-1: the shell every page shares is scanned once; a value touching it, or a page whose
+    copy of the shell differs, is still found in that page."""
+    import generator.leakgate as gate
+
+    shell = ("<nav>" + "菜单项目 " * 3000 + "</nav>").encode("utf-8")
+    planted = id_number("110101", date(1979, 9, 9), 42)
+    head = shell[: len(shell) // 2]
+    (tmp_path / "clean.html").write_bytes(b"<p>a</p>" + shell + b"<p>b</p>")
+    (tmp_path / "touching.html").write_bytes(shell + planted.encode())
+    (tmp_path / "altered.html").write_bytes(head + planted.encode() + shell[len(head) :])
+    leaks = gate.scan_site(tmp_path, [], [shell])
+    assert {(leak.path, leak.kind) for leak in leaks} == {
+        ("touching.html", "id_number"),
+        ("altered.html", "id_number"),
+    }
+    leaky_shell = shell.replace("菜单".encode(), planted.encode(), 1)
+    (tmp_path / "all.html").write_bytes(leaky_shell)
+    leaks = gate.scan_site(tmp_path, [], [leaky_shell])
+    assert (gate.SHARED, "id_number") in {(leak.path, leak.kind) for leak in leaks}
+
+
+def test_pub1_all_digit_private_values_of_eight_digits_are_sought(tmp_path: Path) -> None:
+    """PUB-1: a landline or a numeric passport number stored as digits is found as a value."""
+    page(tmp_path, "<p>联系 01065432100，证件 87654321</p>")
+    values = [("organisations.contact_phone", "01065432100"), ("volunteers.id_number", "87654321")]
+    labels = {leak.sample for leak in scan_site(tmp_path, values)}
+    assert labels == {"organisations.contact_phone", "volunteers.id_number"}

@@ -140,3 +140,61 @@ def test_interrupted_build_keeps_the_previous_site(
         build_site(store, out, date(2026, 11, 22), settings)
     assert out.resolve() == before and verify_site(before).ok
     assert not list(before.parent.glob("building-*"))
+
+
+def test_pub5_full_name_inside_the_facts_is_masked_too(store: Store, tmp_path: Path) -> None:
+    """PUB-5: a person's full name written into the penalty's facts is masked there as well."""
+    v, p = content_tables["volunteers"], content_tables["penalties"]
+    with store.write() as conn:
+        subject = conn.execute(select(p.c.subject).where(p.c.case_id == "VP-2025-008")).scalar()
+        name = conn.execute(select(v.c.name).where(v.c.volunteer_no == subject)).scalar_one()
+        conn.execute(
+            update(p)
+            .where(p.c.case_id == "VP-2025-008")
+            .values(facts=f"{name}以“志愿讲解”名义收取费用。")
+        )
+    assert build_site(
+        store, tmp_path / "site", TODAY, Settings(signing_key=str(tmp_path / "k.key"))
+    ).ok
+    site = (tmp_path / "site").resolve()
+    for rel in (
+        "disclosures/index.html",
+        "downloads/disclosures.csv",
+        "downloads/disclosures.json",
+    ):
+        text = (site / rel).read_text(encoding="utf-8")
+        assert name not in text and f"{name[0]}{'*' * (len(name) - 1)}以“志愿讲解”" in text
+
+
+def test_store_text_cannot_inject_html_into_the_home_page(store: Store, tmp_path: Path) -> None:
+    h = content_tables["honours"]
+    with store.write() as conn:
+        conn.execute(
+            update(h)
+            .where(h.c.honour_id == "HON-2026-002")
+            .values(title="优秀志愿者<img src=x onerror=alert(1)>")
+        )
+    assert build_site(
+        store, tmp_path / "site", TODAY, Settings(signing_key=str(tmp_path / "k.key"))
+    ).ok
+    home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in home and "&lt;img src=x onerror=alert(1)&gt;" in home
+
+
+def test_one_build_at_a_time_and_leftovers_of_killed_builds_go(
+    store: Store, tmp_path: Path
+) -> None:
+    import fcntl
+
+    from generator.build import BuildBusy
+
+    settings = Settings(signing_key=str(tmp_path / "k.key"))
+    builds = tmp_path / ".site.builds"
+    (builds / "building-killed" / "site").mkdir(parents=True)
+    with (builds / "lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(BuildBusy):
+            build_site(store, tmp_path / "site", TODAY, settings)
+        fcntl.flock(held, fcntl.LOCK_UN)
+    assert build_site(store, tmp_path / "site", TODAY, settings).ok
+    assert not (builds / "building-killed").exists()

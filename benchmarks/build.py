@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.synthetic import organisations, write_table  # noqa: E402
 from tests.builders import uscc_code  # noqa: E402 - synthetic, checksum-valid codes
 
 COUNTIES = [f"4301{c:02d}" for c in range(2, 12)] + [f"4302{c:02d}" for c in range(2, 12)]
@@ -43,39 +44,8 @@ def write_corpus(folder: Path, n: int) -> None:
             w.writerow([city, f"示例市{city}", "430000", "city", 5000000])
         for county in COUNTIES:
             w.writerow([county, f"示例县{county}", county[:4] + "00", "county", 500000])
-    codes = [uscc_code(COUNTIES[i % len(COUNTIES)], i + 1) for i in range(n)]
-    with (data / "organisations.csv").open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(
-            [
-                "uscc",
-                "name",
-                "kind",
-                "legal_representative",
-                "registration_authority",
-                "region",
-                "registered_on",
-                "charter_volunteer_purpose",
-                "identified_on",
-                "identification_basis",
-            ]
-        )
-        for i, code in enumerate(codes):
-            region = COUNTIES[i % len(COUNTIES)]
-            w.writerow(
-                [
-                    code,
-                    f"示例县{region}第{i}志愿者协会",
-                    "social_group",
-                    "示例",
-                    f"示例县{region}民政局",
-                    region,
-                    "2020-01-01",
-                    "true",
-                    f"202{i % 5}-0{1 + i % 9}-15",
-                    "name_keyword",
-                ]
-            )
+    codes = [org["uscc"] for org in organisations(COUNTIES, n, identified=True)]
+    write_table(data / "organisations.csv", organisations(COUNTIES, n, identified=True))
     with (data / "honours.csv").open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(

@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.builders import id_number, uscc_code  # noqa: E402 - synthetic, checksum-valid numbers
+from benchmarks.synthetic import organisations, write_table  # noqa: E402
+from tests.builders import id_number  # noqa: E402 - synthetic, checksum-valid numbers
 
 REGION = "430102"
 ORGS = 100
@@ -39,34 +40,8 @@ def write_corpus(folder: Path, rows: int) -> None:
         "430100,长沙市,430000,city,10510000\n430102,芙蓉区,430100,county,540000\n",
         encoding="utf-8",
     )
-    orgs = [uscc_code(REGION, i + 1) for i in range(ORGS)]
-    with (data / "organisations.csv").open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(
-            [
-                "uscc",
-                "name",
-                "kind",
-                "legal_representative",
-                "registration_authority",
-                "region",
-                "registered_on",
-                "charter_volunteer_purpose",
-            ]
-        )
-        for i, code in enumerate(orgs):
-            w.writerow(
-                [
-                    code,
-                    f"示例志愿者协会{i}",
-                    "social_group",
-                    "示例",
-                    "芙蓉区民政局",
-                    REGION,
-                    "2020-01-01",
-                    "true",
-                ]
-            )
+    orgs = [org["uscc"] for org in organisations([REGION], ORGS, identified=False)]
+    write_table(data / "organisations.csv", organisations([REGION], ORGS, identified=False))
     born = date(1970, 1, 1)
     with (data / "volunteers.csv").open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)

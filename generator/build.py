@@ -182,57 +182,14 @@ def _render(
 
 def _downloads(conn: Connection, site: Path, today: date, settings: Settings) -> None:
     downloads.write_register(
-        site,
-        "organisations",
-        pub.organisations(conn, today),
-        [
-            "uscc",
-            "name",
-            "registration_authority",
-            "region",
-            "identified_on",
-            "identification_basis",
-            "removed_on",
-        ],
+        site, "organisations", pub.organisations(conn, today), pub.PublicOrganisation
     )
-    downloads.write_register(
-        site,
-        "honours",
-        pub.honours(conn, today),
-        [
-            "honour_id",
-            "title",
-            "kind",
-            "authority",
-            "document_no",
-            "awarded_on",
-            "subject_kind",
-            "subject_name",
-            "region",
-            "uscc",
-        ],
-    )
+    downloads.write_register(site, "honours", pub.honours(conn, today), pub.PublicHonour)
     downloads.write_register(
         site,
         "disclosures",
         pub.disclosures(conn, today, settings.publicity),
-        [
-            "case_id",
-            "subject_kind",
-            "subject_name",
-            "region",
-            "uscc",
-            "category",
-            "facts",
-            "decision_no",
-            "authority",
-            "decided_on",
-            "severity",
-            "listed_on",
-            "objection_pending",
-            "corrected_on",
-            "publicity_max_end",
-        ],
+        pub.PublicDisclosure,
     )
 
 

@@ -16,8 +16,10 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def write_register(root: Path, name: str, items: Iterable[Any], fields: list[str]) -> int:
-    """Write ``downloads/<name>.csv`` and ``downloads/<name>.json``; return the row count."""
+def write_register(root: Path, name: str, items: Iterable[Any], kind: type) -> int:
+    """Write ``downloads/<name>.csv`` and ``downloads/<name>.json`` with every field of the
+    public projection ``kind`` (and nothing else); return the row count."""
+    fields = [f.name for f in dataclasses.fields(kind)]
     folder = root / "downloads"
     folder.mkdir(parents=True, exist_ok=True)
     count = 0

@@ -426,3 +426,50 @@ def test_progress_bar_names_each_file_on_a_terminal(
     assert result.ok
     err = capsys.readouterr().err
     assert "service_records.csv" in err and "行" in err
+
+
+@pytest.mark.parametrize(
+    ("table", "row", "missing"),
+    [
+        # CQ-11: a training record holds topic, content, date, place, class hours, contact person
+        (
+            "trainings",
+            {
+                "volunteer_no": "V0001",
+                "organisation": ORG_A,
+                "content": "心肺复苏",
+                "date": date(2025, 5, 1),
+                "class_hours": "2",
+            },
+            "topic",
+        ),
+        # CQ-12: an honour carries its date and its name
+        (
+            "honours",
+            {
+                "honour_id": "H7",
+                "subject_kind": "person",
+                "subject": "V0001",
+                "kind": "reward",
+                "authority": "东城区民政局",
+                "awarded_on": date(2025, 5, 1),
+            },
+            "title",
+        ),
+        # BJ-10: other info is what the subject provides, with the date it was provided
+        (
+            "other_info",
+            {"subject_kind": "person", "subject": "V0001", "description": "献血证明"},
+            "provided_on",
+        ),
+    ],
+)
+def test_cq11_cq12_bj10_required_fields(
+    store: Store, tmp_path: Path, table: str, row: dict, missing: str
+) -> None:
+    tables = base_tables()
+    tables[table] = [{**row, missing: None}]
+    result = load(store, write_content(tmp_path / "c", tables, csv_tables=()))
+    assert [(p.field, p.message) for p in result.log.kept] == [(missing, "必填字段为空")]
+    tables[table] = [{**row, missing: date(2025, 5, 2) if missing.endswith("_on") else "急救培训"}]
+    assert load(store, write_content(tmp_path / "ok", tables, csv_tables=())).ok

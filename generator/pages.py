@@ -7,23 +7,9 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, DictLoader, Environment, FileSystemLoader, StrictUndefined
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates"
+from volcredit.labels import label_functions
 
-_BASIS = {"name_keyword": "名称和章程直接认定", "charter_verified": "申请认定，章程已核实"}
-_HONOUR_KINDS = {
-    "commendation": "表彰",
-    "reward": "奖励",
-    "five_star": "五星级志愿者",
-    "other": "其他良好信息",
-}
-_CATEGORIES = {  # BJ-9
-    1: "未经同意公开志愿者或服务对象信息",
-    2: "向服务对象收取费用",
-    3: "未按规定记录服务信息或出具记录证明",
-    4: "以志愿服务名义进行营利活动",
-    5: "伪造、篡改或使用虚假志愿服务记录",
-}
-_LEVELS = {"province": "省级", "city": "市级", "county": "县级"}
+TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates"
 
 
 def environment(shell_source: str) -> Environment:
@@ -36,12 +22,7 @@ def environment(shell_source: str) -> Environment:
         undefined=StrictUndefined,
         keep_trailing_newline=True,
     )
-    env.globals.update(
-        basis_label=lambda b: _BASIS.get(b, b),
-        honour_kind_label=lambda k: _HONOUR_KINDS.get(k, k),
-        category_label=lambda c: f"第{c}类：{_CATEGORIES.get(c, '')}",
-        level_label=lambda lv: _LEVELS.get(lv, lv),
-    )
+    env.globals.update(label_functions())
     return env
 
 

@@ -213,10 +213,13 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     print("\n== 生成公开网站")
     args.out = args.site
     status = cmd_build(args, settings)
-    if status == 0:
-        home = Path(args.site).absolute() / "index.html"
-        print(f"用浏览器打开 {home} 即可浏览（无需网络服务）。")
-    return status
+    if status:
+        return status
+    home = Path(args.site).absolute() / "index.html"
+    print(f"用浏览器打开 {home} 即可浏览（无需网络服务）。")
+    from volcredit.cli_demo import demo_portal
+
+    return demo_portal(args, settings)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -286,9 +289,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_verify_site)
 
-    p = sub.add_parser("demo", parents=[common, dated], help="导入示例数据并显示案件一览和检查结果")
+    from volcredit.cli_portal import add_parsers
+
+    add_parsers(sub, common)
+
+    p = sub.add_parser(
+        "demo", parents=[common, dated], help="导入示例数据，生成网站，创建示例账户并运行门户"
+    )
     p.add_argument("--content", type=Path, default=REPO_CONTENT, metavar="CONTENT_DIR")
     p.add_argument("--site", default="site", metavar="DIR", help="示例网站的输出目录（默认 site）")
+    p.add_argument("--port", type=int, default=8000, help="门户端口（默认 8000）")
+    p.add_argument("--no-serve", action="store_true", help="只导入和生成网站，不运行门户")
     p.set_defaults(func=cmd_demo)
     return parser
 

@@ -63,10 +63,19 @@ class CaseView:
         }
 
 
-def cases(conn: Connection, today: date, periods: PublicityPeriods) -> Iterator[CaseView]:
-    """Every penalty case decided on or before ``today``, in case order, streamed."""
+def cases(
+    conn: Connection,
+    today: date,
+    periods: PublicityPeriods,
+    subject: tuple[str, str] | None = None,
+) -> Iterator[CaseView]:
+    """Every penalty case decided on or before ``today`` (only those about ``subject``, a
+    ``(subject_kind, subject)`` pair, when given), in case order, streamed."""
     calendar = store_calendar(conn)
-    for penalty, recorded in history.with_events(conn, penalties, "case_id"):
+    where = []
+    if subject is not None:
+        where = [penalties.c.subject_kind == subject[0], penalties.c.subject == subject[1]]
+    for penalty, recorded in history.with_events(conn, penalties, "case_id", where=where):
         events = [CaseEvent(e.event, e.date) for e in recorded]
         yield from _view(penalty, events, today, calendar, periods)
 

@@ -11,6 +11,10 @@ Every configurable rule value lives here with its RULES.md default:
 | ``VOLCREDIT_PUBLICITY_SERIOUS_MAX_MONTHS`` | 36 | PUB-4 serious severity, maximum |
 | ``VOLCREDIT_SITE_URL`` | ``http://127.0.0.1:8000/`` | the public site's address (sitemap, feed) |
 | ``VOLCREDIT_SIGNING_KEY`` | ``volcredit-signing.key`` | Ed25519 key that signs the site manifest |
+| ``VOLCREDIT_SITE_DIR`` | ``site`` | the built site ``serve`` serves and searches |
+| ``VOLCREDIT_SECRET_KEY`` | file ``volcredit-portal.key`` | signs CSRF tokens (same everywhere) |
+| ``VOLCREDIT_OUTBOX`` | ``outbox`` | where the default notifier writes codes |
+| ``VOLCREDIT_INSECURE_COOKIES`` | off | ``1``: no ``Secure`` cookies (plain http) |
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import dataclass, field
 DEFAULT_DB_URL = "sqlite:///volcredit.sqlite3"
 DEFAULT_SITE_URL = "http://127.0.0.1:8000/"
 DEFAULT_SIGNING_KEY = "volcredit-signing.key"
+DEFAULT_SECRET_KEY_FILE = "volcredit-portal.key"
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,10 @@ class Settings:
     publicity: PublicityPeriods = field(default_factory=PublicityPeriods)
     site_url: str = DEFAULT_SITE_URL
     signing_key: str = DEFAULT_SIGNING_KEY
+    site_dir: str = "site"
+    secret_key: str | None = None  # None: read or create DEFAULT_SECRET_KEY_FILE
+    outbox: str = "outbox"
+    secure_cookies: bool = True
 
 
 SETTING_NAMES = (
@@ -56,6 +65,10 @@ SETTING_NAMES = (
     "VOLCREDIT_PUBLICITY_SERIOUS_MAX_MONTHS",
     "VOLCREDIT_SITE_URL",
     "VOLCREDIT_SIGNING_KEY",
+    "VOLCREDIT_SITE_DIR",
+    "VOLCREDIT_SECRET_KEY",
+    "VOLCREDIT_OUTBOX",
+    "VOLCREDIT_INSECURE_COOKIES",
 )
 
 
@@ -89,4 +102,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         publicity=publicity,
         site_url=site_url if site_url.endswith("/") else site_url + "/",
         signing_key=env.get("VOLCREDIT_SIGNING_KEY") or DEFAULT_SIGNING_KEY,
+        site_dir=env.get("VOLCREDIT_SITE_DIR") or "site",
+        secret_key=env.get("VOLCREDIT_SECRET_KEY") or None,
+        outbox=env.get("VOLCREDIT_OUTBOX") or "outbox",
+        secure_cookies=env.get("VOLCREDIT_INSECURE_COOKIES", "") != "1",
     )

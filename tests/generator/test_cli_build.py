@@ -18,7 +18,9 @@ def test_demo_then_verify_site_then_tamper(
     monkeypatch.setenv("VOLCREDIT_SIGNING_KEY", str(tmp_path / "demo.key"))
     db = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
     site = tmp_path / "site"
-    assert main(["demo", "--db", db, "--today", "2026-11-21", "--site", str(site)]) == 0
+    assert (
+        main(["demo", "--db", db, "--today", "2026-11-21", "--site", str(site), "--no-serve"]) == 0
+    )
     out = capsys.readouterr().out
     assert "案件一览" in out and "网站已发布到" in out and "index.html" in out
     assert main(["verify-site", str(site), "--public-key", str(tmp_path / "demo.key.pub")]) == 0

@@ -130,11 +130,15 @@ class RecordedEvent:
 
 
 def with_events(
-    conn: Connection, table: FromClause, key: str, first: Sequence[ColumnElement[Any]] = ()
+    conn: Connection,
+    table: FromClause,
+    key: str,
+    first: Sequence[ColumnElement[Any]] = (),
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> Iterator[tuple[dict[str, Any], list[RecordedEvent]]]:
-    """Every row of ``table`` with the history entries whose ``ref`` is its ``key``, streamed:
-    one query, one row and its events in memory at a time. Rows come in ``first`` then ``key``
-    order (``first`` must not split one key's rows)."""
+    """Every row of ``table`` (matching ``where``) with the history entries whose ``ref`` is its
+    ``key``, streamed: one query, one row and its events in memory at a time. Rows come in
+    ``first`` then ``key`` order (``first`` must not split one key's rows)."""
     query = (
         select(
             table,
@@ -143,7 +147,7 @@ def with_events(
             history.c.note.label("_event_note"),
         )
         .outerjoin(history, history.c.ref == table.c[key])
-        .where(table.c[key].is_not(None))
+        .where(table.c[key].is_not(None), *where)
         .order_by(*first, table.c[key], history.c.seq)
     )
     names = [c.name for c in table.columns]

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from volcredit.store import portal_tables  # noqa: F401 - registers the portal tables
 from volcredit.store.schema import metadata
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,1 @@
+"""The portal: a thin Starlette app over the store (DESIGN.md)."""

@@ -1,0 +1,52 @@
+"""Small helpers for plain HTML forms: reading fields, the CSRF token, safe redirects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from portal.context import portal_of, visitor
+
+MAX_FIELD = 2000
+
+
+def field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value[:MAX_FIELD] if isinstance(value, str) else ""
+
+
+def csrf_token(request: Request) -> str:
+    get = request.scope.get("csrftoken")
+    return get() if callable(get) else ""
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only a path on this site: never another host (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return default
+
+
+def see_other(url: str) -> Response:
+    return RedirectResponse(url, status_code=303)
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    """A portal page with what every page needs: the account, the CSRF token, the time."""
+    portal = portal_of(request)
+    v = visitor(request)
+    base = {
+        "account": v.account if v and v.session.stage == "full" else None,
+        "csrf": csrf_token(request),
+        "now": portal.now(),
+        "errors": {},
+        "values": {},
+    }
+    return portal.templates.TemplateResponse(
+        request, f"portal/{name}", {**base, **context}, status_code=status_code
+    )

@@ -1,0 +1,57 @@
+"""The record page's content, built once for the three audiences: the subject (BJ-14b), a
+consented recipient (BJ-14c) and staff on duty (BJ-23) -- each gets only the classes allowed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection
+
+from volcredit import held
+from volcredit.held import InfoClass, Subject
+from volcredit.settings import PublicityPeriods
+
+RECORDS_PAGE = 50
+
+
+def record_context(
+    conn: Connection,
+    subject: Subject,
+    classes: Iterable[InfoClass],
+    today: date,
+    periods: PublicityPeriods,
+    records_page: int = 1,
+) -> dict[str, Any]:
+    """Template context for ``partials/record`` with only ``classes`` filled in."""
+    shown = set(classes)
+    ctx: dict[str, Any] = {"subject": subject, "classes": [c for c in InfoClass if c in shown]}
+    if InfoClass.BASIC in shown:
+        ctx["basic"] = held.basic_info(conn, subject)
+    if subject.kind == "person" and InfoClass.SERVICE in shown:
+        page = max(records_page, 1)
+        ctx["hours"] = held.hours_summary(conn, subject.key)
+        ctx["records"] = held.service_records(
+            conn, subject.key, (page - 1) * RECORDS_PAGE, RECORDS_PAGE
+        )
+        ctx["records_page"] = page
+        ctx["records_pages"] = max(1, -(-ctx["hours"].records // RECORDS_PAGE))
+    if subject.kind == "person" and InfoClass.TRAINING in shown:
+        ctx["trainings"] = held.trainings(conn, subject.key)
+    if InfoClass.HONOURS in shown:
+        ctx["honours"] = held.honours(conn, subject, today)
+    if InfoClass.COMPLAINTS in shown:
+        ctx["complaints"] = held.complaints(conn, subject)
+    if InfoClass.CASES in shown:
+        ctx["cases"] = held.credit_cases(conn, subject, today, periods)
+    if InfoClass.OTHER in shown:
+        ctx["other"] = held.other_info(conn, subject)
+    return ctx
+
+
+def page_number(raw: str | None) -> int:
+    try:
+        return max(1, min(int(raw or "1"), 1_000_000))
+    except ValueError:
+        return 1

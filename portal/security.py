@@ -1,0 +1,160 @@
+"""Security around every response (ASVS 14, 13): headers, a body-size cap, CSRF for plain forms,
+and the error pages, which never show a traceback or SQL (STYLE 5)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from asgi_csrf import asgi_csrf
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_BODY_BYTES = 6 * 1024 * 1024  # a 5 MB consent scan plus the form around it
+PERSONAL_PREFIXES = ("/me", "/consents", "/staff", "/account", "/login", "/activate")
+
+
+def inline_script_hashes(site_dir: Path) -> list[str]:
+    """CSP hashes of the theme's inline scripts (the same on every site page). The site is
+    allowed exactly these scripts, never inline script in general."""
+    index = site_dir / "index.html"
+    if not index.is_file():
+        return []
+    text = index.read_text(encoding="utf-8")
+    hashes = []
+    for attrs, body in re.findall(r"<script([^>]*)>(.*?)</script>", text, flags=re.S):
+        if "src=" in attrs or "application/json" in attrs or not body.strip():
+            continue
+        digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
+        hashes.append(f"'sha256-{digest}'")
+    return sorted(set(hashes))
+
+
+def content_security_policy(script_hashes: Iterable[str]) -> str:
+    scripts = " ".join(["'self'", *script_hashes])
+    return (
+        "default-src 'self'; "
+        f"script-src {scripts}; "
+        "style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+        "worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response, errors included."""
+
+    def __init__(self, app: ASGIApp, csp: str) -> None:
+        self.app = app
+        self.csp = csp.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        personal = path.startswith(PERSONAL_PREFIXES)
+        tls = scope.get("scheme") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in {b"cache-control", b"server"} or not personal
+                ]
+                headers += [
+                    (b"content-security-policy", self.csp),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                ]
+                if personal:
+                    headers.append((b"cache-control", b"no-store"))
+                if tls:
+                    headers.append((b"strict-transport-security", b"max-age=31536000"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimit:
+    """Refuses a request body over ``MAX_BODY_BYTES`` (declared or streamed) with 413."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await _plain(send, 413, "请求内容过大。")
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await _plain(send, 413, "请求内容过大。")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+        }
+    )
+    await send({"type": "http.response.body", "body": text.encode("utf-8")})
+
+
+class _Everywhere:
+    """asgi-csrf checks requests without cookies only on listed paths; we list every path, so
+    each unsafe request must carry the token from a form the portal served."""
+
+    def __contains__(self, path: object) -> bool:
+        return True
+
+
+def csrf_cookie_name(secure: bool) -> str:
+    return "__Host-csrftoken" if secure else "csrftoken"
+
+
+def with_csrf(app: ASGIApp, secret: str, secure: bool) -> ASGIApp:
+    """asgi-csrf (double-submit, signed token) on every unsafe method and path."""
+
+    async def failed(scope: Scope, send: Send, message_id: object) -> None:
+        await _plain(
+            send, 403, "表单已过期或来源不明（CSRF 校验失败）。请返回上一页，刷新后重新提交。"
+        )
+
+    return asgi_csrf(
+        app,
+        cookie_name=csrf_cookie_name(secure),
+        signing_secret=secret,
+        always_protect=_Everywhere(),
+        cookie_secure=secure,
+        cookie_samesite="Lax",
+        send_csrf_failed=failed,
+    )

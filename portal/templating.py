@@ -1,0 +1,50 @@
+"""Portal templates: ``site_templates/portal`` plus the partials shared with the site (STYLE 6).
+
+Portal pages link the built site's stylesheets, so both faces share one look.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from starlette.templating import Jinja2Templates
+
+from portal.clock import beijing_time
+from volcredit.labels import label_functions
+from volcredit.rules.masking import MaskKind, mask
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates"
+
+
+def site_stylesheets(site_dir: Path) -> list[str]:
+    """The theme's main stylesheet and ours, as URLs under the served site."""
+    found = sorted((site_dir / "assets" / "stylesheets").glob("main.*.min.css"))
+    urls = [f"/assets/stylesheets/{p.name}" for p in found[:1]]
+    if (site_dir / "assets" / "stylesheets" / "volcredit.css").is_file():
+        urls.append("/assets/stylesheets/volcredit.css")
+    return urls
+
+
+def _hours(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def templates(site_dir: Path) -> Jinja2Templates:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES))]),
+        autoescape=True,
+        undefined=StrictUndefined,
+    )
+    env.globals.update(label_functions())
+    env.globals["stylesheets"] = site_stylesheets(site_dir)
+    env.filters["beijing"] = beijing_time
+    env.filters["hours"] = _hours
+    env.filters["mask_id"] = lambda v: mask(MaskKind.ID_NUMBER, v or "")
+    env.filters["mask_phone"] = lambda v: mask(MaskKind.PHONE, v or "")
+    env.filters["iso"] = lambda d: d.isoformat() if d else ""
+    return Jinja2Templates(env=env)

@@ -1,0 +1,74 @@
+"""The demo's portal part: sample accounts, where the one-time codes go, then ``serve``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from volcredit.settings import Settings
+
+DEMO_STAFF = "demo-staff"
+DEMO_STAFF_PASSWORD = "demo-staff-correct-horse-42"  # the demo's own store only
+DEMO_TOTP_SECRET = "VOLCREDITDEMOTOTPSECRETBASE32AAA"  # printed so the demo can be tried
+
+
+def demo_portal(args: argparse.Namespace, settings: Settings) -> int:
+    """Create the demo staff account (once), print how to try the portal, then serve it."""
+    from sqlalchemy import select
+
+    from portal import accounts
+    from volcredit.cli_portal import cmd_serve, create_staff
+    from volcredit.store.engine import open_store
+    from volcredit.store.schema import content_tables
+
+    db = getattr(args, "db", None) or settings.db_url
+    store = open_store(db)
+    try:
+        with store.read() as conn:
+            exists = accounts.by_login(conn, DEMO_STAFF) is not None
+            v = content_tables["volunteers"]
+            sample = conn.execute(
+                select(v.c.volunteer_no, v.c.name, v.c.id_number)
+                .where(v.c.phone.is_not(None))
+                .order_by(v.c.volunteer_no)
+                .limit(1)
+            ).first()
+    finally:
+        store.dispose()
+    if not exists:
+        create_staff(
+            settings,
+            db,
+            DEMO_STAFF,
+            "演示工作人员",
+            ["records_officer", "case_officer", "auditor"],
+            DEMO_STAFF_PASSWORD,
+            DEMO_TOTP_SECRET,
+        )
+    outbox = os.path.abspath(settings.outbox)
+    print("\n== 门户（示例数据均为虚构）")
+    if sample is not None:
+        print(
+            f"志愿者激活：打开 /activate，填写志愿者编号 {sample.volunteer_no}、"
+            f"姓名 {sample.name}、身份证号码 {sample.id_number}；"
+        )
+    print(f"验证码不发短信，写在文件夹 {outbox} 中。")
+    print(
+        f"工作人员：账号 {DEMO_STAFF}，密码 {DEMO_STAFF_PASSWORD}，动态验证码密钥 "
+        f"{DEMO_TOTP_SECRET}（当前验证码："
+        f".venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\"）"
+    )
+    if args.no_serve:
+        return 0
+    os.environ["VOLCREDIT_INSECURE_COOKIES"] = "1"  # plain http on 127.0.0.1 only
+    serve = argparse.Namespace(
+        db=db,
+        host="127.0.0.1",
+        port=args.port,
+        workers=1,
+        site=args.site,
+        forwarded_allow_ips=None,
+    )
+    from volcredit.settings import load_settings
+
+    return cmd_serve(serve, load_settings())

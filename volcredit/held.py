@@ -1,0 +1,263 @@
+"""Everything held about one subject, by information class (BJ-14b, BJ-14c, CQ-6–13).
+
+The portal shows a subject their own record through this module, and a consented recipient or a
+staff member only the classes their authority covers. What is returned is the stored data as it
+is: the caller masks for display through :func:`volcredit.rules.masking.mask` (PUB-7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select
+
+from volcredit.overview import CaseView, cases
+from volcredit.publication import ADULT_AGE
+from volcredit.rules.periods import age_on
+from volcredit.rules.stars import StarStanding, star_standing
+from volcredit.rules.visibility import HonourItem, visibility
+from volcredit.settings import PublicityPeriods
+from volcredit.store import history
+from volcredit.store.schema import content_tables
+
+
+class InfoClass(Enum):
+    """The classes a subject can consent to show (BJ-2 classes, with CQ-6 record parts)."""
+
+    BASIC = "basic"
+    SERVICE = "service"
+    TRAINING = "training"
+    HONOURS = "honours"
+    COMPLAINTS = "complaints"
+    CASES = "cases"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    InfoClass.BASIC: "基础信息（姓名、证件号码、联系方式等）",
+    InfoClass.SERVICE: "服务记录、服务时长与星级",
+    InfoClass.TRAINING: "培训记录",
+    InfoClass.HONOURS: "表彰与荣誉（良好信息）",
+    InfoClass.COMPLAINTS: "投诉记录",
+    InfoClass.CASES: "不良信息案件",
+    InfoClass.OTHER: "其他信息",
+}
+
+# Which classes exist for which subject kind (an organisation has no service or training record).
+CLASSES: dict[str, tuple[InfoClass, ...]] = {
+    "person": tuple(InfoClass),
+    "organisation": (
+        InfoClass.BASIC,
+        InfoClass.HONOURS,
+        InfoClass.COMPLAINTS,
+        InfoClass.CASES,
+        InfoClass.OTHER,
+    ),
+}
+
+# HN-2b: why a service record earns no hours, shown to the volunteer.
+EXCLUDED_REASONS: dict[int, str] = {
+    1: "与本职工作密切相关的工作时间内活动（HN-2b 第1项）",
+    2: "本单位、学校内部规定要求的活动（HN-2b 第2项）",
+    3: "违反记录规定给予的时长：捐款捐物、承诺奖励、网上转发等（HN-2b 第3项）",
+    4: "以志愿服务名义开展的收费旅游、参观、会议、研学或夏令营（HN-2b 第4项）",
+}
+
+_SUBJECT_TABLE = {
+    "person": ("volunteers", "volunteer_no"),
+    "organisation": ("organisations", "uscc"),
+}
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A credit subject: ``kind`` is person|organisation, ``key`` its volunteer number or USCC."""
+
+    kind: str
+    key: str
+    name: str
+
+
+def find_subject(conn: Connection, kind: str, key: str) -> Subject | None:
+    """The subject ``kind``/``key`` if the store holds it."""
+    if kind not in _SUBJECT_TABLE:
+        return None
+    table_name, key_col = _SUBJECT_TABLE[kind]
+    t = content_tables[table_name]
+    row = conn.execute(select(t.c.name).where(t.c[key_col] == key)).first()
+    return None if row is None else Subject(kind, key, row.name)
+
+
+def basic_info(conn: Connection, subject: Subject) -> dict[str, Any]:
+    """The subject's register row, every contract field included (BJ-7, CQ-6/7)."""
+    table_name, key_col = _SUBJECT_TABLE[subject.kind]
+    t = content_tables[table_name]
+    row = conn.execute(select(t).where(t.c[key_col] == subject.key)).one()
+    data = dict(row._mapping)
+    data.pop("row_id", None)
+    data.pop("source_line", None)
+    return data
+
+
+@dataclass(frozen=True)
+class HoursSummary:
+    """Totals over a volunteer's service records (CQ-9, CQ-19, HN-2b)."""
+
+    records: int
+    excluded_records: int
+    all_hours: Decimal
+    stars: StarStanding
+
+
+def hours_summary(conn: Connection, volunteer_no: str) -> HoursSummary:
+    """Qualifying hours exclude every HN-2b record; the star level follows them (CQ-19)."""
+    sr = content_tables["service_records"]
+    counted = sr.c.excluded_kind.is_(None)
+    row = conn.execute(
+        select(
+            func.count(),
+            func.count(sr.c.excluded_kind),
+            func.coalesce(func.sum(sr.c.hours), 0),
+            func.coalesce(func.sum(sr.c.hours).filter(counted), 0),
+        ).where(sr.c.volunteer_no == volunteer_no)
+    ).one()
+    total, excluded, all_hours, qualifying = row
+    return HoursSummary(total, excluded, _hours(all_hours), star_standing(_hours(qualifying)))
+
+
+def _hours(raw: Any) -> Decimal:
+    """A SUM over the hundredths column: SQLAlchemy hands back the column type only sometimes."""
+    if isinstance(raw, Decimal):
+        return raw
+    return Decimal(int(raw)) / 100
+
+
+def service_records(
+    conn: Connection, volunteer_no: str, offset: int = 0, limit: int = 50
+) -> list[dict[str, Any]]:
+    """One page of service records, newest first, each with its HN-2b reason if excluded."""
+    sr, o = content_tables["service_records"], content_tables["organisations"]
+    rows = conn.execute(
+        select(sr, o.c.name.label("organisation_name"))
+        .outerjoin(o, o.c.uscc == sr.c.organisation)
+        .where(sr.c.volunteer_no == volunteer_no)
+        .order_by(sr.c.date.desc(), sr.c.record_id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    out = []
+    for row in rows:
+        data = dict(row._mapping)
+        kind = data.get("excluded_kind")
+        data["excluded_reason"] = EXCLUDED_REASONS.get(int(kind)) if kind is not None else None
+        out.append(data)
+    return out
+
+
+def trainings(conn: Connection, volunteer_no: str) -> list[dict[str, Any]]:
+    """Training records, newest first (CQ-11)."""
+    t = content_tables["trainings"]
+    rows = conn.execute(
+        select(t).where(t.c.volunteer_no == volunteer_no).order_by(t.c.date.desc(), t.c.row_id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+@dataclass(frozen=True)
+class HeldHonour:
+    """An honour with whether the site shows it today and whether deletion was asked (BJ-17b)."""
+
+    row: dict[str, Any]
+    public: bool
+    public_reason: str
+    deletion_requested_on: date | None
+
+
+def honours(conn: Connection, subject: Subject, today: date) -> list[HeldHonour]:
+    """All the subject's honours (CQ-12, BJ-8), public or not, with the visibility decision."""
+    h = content_tables["honours"]
+    born = None
+    if subject.kind == "person":
+        v = content_tables["volunteers"]
+        born = conn.execute(
+            select(v.c.birth_date).where(v.c.volunteer_no == subject.key)
+        ).scalar_one_or_none()
+    out = []
+    where = [h.c.subject_kind == subject.kind, h.c.subject == subject.key]
+    for row, recorded in history.with_events(conn, h, "honour_id", where=where):
+        requested = min(
+            (e.date for e in recorded if e.event == "deletion_requested" and e.date <= today),
+            default=None,
+        )
+        adult = subject.kind != "person" or (
+            born is not None and age_on(born, row["awarded_on"]) >= ADULT_AGE
+        )
+        item = HonourItem(subject.kind, row["awarded_on"], adult, requested)
+        decision = visibility(item, today)
+        out.append(HeldHonour(row, decision.public, decision.reason, requested))
+    out.sort(key=lambda x: (x.row["awarded_on"], x.row["honour_id"]), reverse=True)
+    return out
+
+
+def _rows_about(conn: Connection, table: str, subject: Subject, order: str) -> list[dict[str, Any]]:
+    t = content_tables[table]
+    rows = conn.execute(
+        select(t)
+        .where(and_(t.c.subject_kind == subject.kind, t.c.subject == subject.key))
+        .order_by(t.c[order].desc(), t.c.row_id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def complaints(conn: Connection, subject: Subject) -> list[dict[str, Any]]:
+    """Complaints about the subject, verified and recorded (CQ-13)."""
+    return _rows_about(conn, "complaints", subject, "received_on")
+
+
+def other_info(conn: Connection, subject: Subject) -> list[dict[str, Any]]:
+    """Other information (BJ-10)."""
+    return _rows_about(conn, "other_info", subject, "provided_on")
+
+
+def credit_cases(
+    conn: Connection, subject: Subject, today: date, periods: PublicityPeriods
+) -> list[CaseView]:
+    """The subject's bad-info cases with state, next deadline and public state (BJ-16–18)."""
+    return list(cases(conn, today, periods, subject=(subject.kind, subject.key)))
+
+
+def classes_for(kind: str) -> tuple[InfoClass, ...]:
+    """The information classes that exist for a subject of ``kind``."""
+    return CLASSES.get(kind, ())
+
+
+def parse_classes(values: list[str], kind: str) -> tuple[InfoClass, ...]:
+    """The classes named in ``values`` that exist for ``kind``; unknown names raise ValueError."""
+    allowed = classes_for(kind)
+    chosen = []
+    for value in values:
+        try:
+            cls = InfoClass(value)
+        except ValueError:
+            raise ValueError(f"未知的信息类别：{value}") from None
+        if cls not in allowed:
+            raise ValueError(f"该主体没有这一类信息：{cls.label}")
+        if cls not in chosen:
+            chosen.append(cls)
+    return tuple(c for c in allowed if c in chosen)
+
+
+def iter_classes(stored: str) -> Iterator[InfoClass]:
+    """Classes stored as a comma-separated string."""
+    for part in stored.split(","):
+        if part:
+            yield InfoClass(part)

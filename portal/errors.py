@@ -27,12 +27,10 @@ def error_page(request: Request, status: int, message: str) -> Response:
     title = _TITLES.get(status, "出错了")
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": title, "message": message}, status_code=status)
-    portal = request.app.state.portal
-    return portal.templates.TemplateResponse(
-        request,
-        "portal/error.html",
-        {"status": status, "title": title, "message": message},
-        status_code=status,
+    from portal.forms import render
+
+    return render(
+        request, "error.html", {"status": status, "title": title, "message": message}, status
     )
 
 

@@ -6,12 +6,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
 from asgi_csrf import asgi_csrf
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+CSRF_FAILED = "表单已过期或来源不明（CSRF 校验失败）。请返回上一页，刷新后重新提交。"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 MAX_BODY_BYTES = 6 * 1024 * 1024  # a 5 MB consent scan plus the form around it
 PERSONAL_PREFIXES = ("/me", "/consents", "/staff", "/account", "/login", "/activate")
 
@@ -137,6 +141,59 @@ class _Everywhere:
         return True
 
 
+def _is_multipart(scope: Scope) -> bool:
+    content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+    return content_type.split(b";", 1)[0].strip().lower() == b"multipart/form-data"
+
+
+class MultipartCsrf:
+    """The CSRF check for multipart forms (file uploads), which asgi-csrf 0.11 cannot parse with
+    current python-multipart: the body (capped by :class:`BodyLimit`) is read, its
+    ``csrftoken`` field compared with the token asgi-csrf derived from the cookie, and the body
+    replayed to the app. Runs inside asgi-csrf, which skips multipart requests."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS or not _is_multipart(scope):
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        more = True
+        while more:
+            message = await receive()
+            messages.append(message)
+            more = message.get("more_body", False) and message["type"] == "http.request"
+        body = b"".join(m.get("body", b"") for m in messages)
+        expected = scope.get("csrftoken")
+        token = await _multipart_token(scope, body)
+        if not callable(expected) or not token or not secrets.compare_digest(token, expected()):
+            await _plain(send, 403, CSRF_FAILED)
+            return
+        replay = iter(messages)
+
+        async def replay_receive() -> Message:
+            return next(replay, None) or await receive()
+
+        await self.app(scope, replay_receive, send)
+
+
+async def _multipart_token(scope: Scope, body: bytes) -> str | None:
+    async def once() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    try:
+        form = await Request(scope, once).form(max_files=0, max_fields=1000)
+    except Exception:  # a malformed body: no token
+        return None
+    try:
+        value = form.get("csrftoken")
+        return value if isinstance(value, str) else None
+    finally:
+        await form.close()
+
+
 def csrf_cookie_name(secure: bool) -> str:
     return "__Host-csrftoken" if secure else "csrftoken"
 
@@ -157,4 +214,5 @@ def with_csrf(app: ASGIApp, secret: str, secure: bool) -> ASGIApp:
         cookie_secure=secure,
         cookie_samesite="Lax",
         send_csrf_failed=failed,
+        skip_if_scope=_is_multipart,
     )

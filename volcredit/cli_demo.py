@@ -16,16 +16,16 @@ def demo_portal(args: argparse.Namespace, settings: Settings) -> int:
     """Create the demo staff account (once), print how to try the portal, then serve it."""
     from sqlalchemy import select
 
-    from portal import accounts
-    from volcredit.cli_portal import cmd_serve, create_staff
+    from portal.admin import create_staff, staff_exists
+    from volcredit.cli_portal import cmd_serve
     from volcredit.store.engine import open_store
     from volcredit.store.schema import content_tables
 
     db = getattr(args, "db", None) or settings.db_url
+    exists = staff_exists(db, DEMO_STAFF)
     store = open_store(db)
     try:
         with store.read() as conn:
-            exists = accounts.by_login(conn, DEMO_STAFF) is not None
             v = content_tables["volunteers"]
             sample = conn.execute(
                 select(v.c.volunteer_no, v.c.name, v.c.id_number)
@@ -37,7 +37,6 @@ def demo_portal(args: argparse.Namespace, settings: Settings) -> int:
         store.dispose()
     if not exists:
         create_staff(
-            settings,
             db,
             DEMO_STAFF,
             "演示工作人员",

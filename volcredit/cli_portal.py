@@ -8,7 +8,6 @@ import getpass
 import ipaddress
 import os
 import sys
-from datetime import UTC, datetime
 from typing import Any
 
 from volcredit.rules.access import STAFF_ROLES
@@ -28,7 +27,7 @@ def is_loopback(host: str) -> bool:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Run the portal under uvicorn, serving the built site beside it."""
-    import uvicorn
+    from portal.admin import run_server
 
     if not settings.secure_cookies and not is_loopback(args.host):
         print(
@@ -45,61 +44,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     open_store(db).dispose()  # migrate once, before the workers start
     print(f"门户与网站：http://{args.host}:{args.port}/ （按 Ctrl+C 停止）", flush=True)
-    uvicorn.run(
-        "portal.asgi:from_environment",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=bool(args.forwarded_allow_ips),
-        forwarded_allow_ips=args.forwarded_allow_ips or None,
-        log_level="warning",
-        server_header=False,
-    )
+    run_server(args.host, args.port, args.workers, args.forwarded_allow_ips)
     return 0
-
-
-def create_staff(
-    settings: Settings,
-    db: str,
-    username: str,
-    name: str,
-    roles: list[str],
-    password: str,
-    totp_secret: str | None = None,
-) -> tuple[str, str]:
-    """Create a staff account; returns the TOTP secret and its provisioning URI."""
-    import pyotp
-
-    from portal import accounts
-    from portal.passwords import Passwords, password_problem
-    from volcredit.store.engine import open_store
-
-    problem = password_problem(password, password, [username, name])
-    if problem:
-        raise ValueError(problem)
-    secret = totp_secret or pyotp.random_base32()
-    store = open_store(db)
-    try:
-        hashed = Passwords().hash(password)
-        with store.write() as conn:
-            if accounts.by_login(conn, username) is not None:
-                raise ValueError(f"用户名已存在：{username}")
-            accounts.create(
-                conn,
-                kind="staff",
-                login=username,
-                subject=None,
-                display_name=name,
-                password_hash=hashed,
-                now=datetime.now(UTC).replace(tzinfo=None),
-                roles=tuple(roles),
-                totp_secret=secret,
-            )
-    finally:
-        store.dispose()
-    uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name="volcredit")
-    return secret, uri
 
 
 def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -113,7 +59,9 @@ def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
             return 1
     db = getattr(args, "db", None) or settings.db_url
     try:
-        secret, uri = create_staff(settings, db, args.username, args.name, args.role, password)
+        from portal.admin import create_staff
+
+        secret, uri = create_staff(db, args.username, args.name, args.role, password)
     except ValueError as exc:
         print(f"未创建账户：{exc}", file=sys.stderr)
         return 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -125,10 +125,14 @@ def _paper_context() -> dict:
 @staff("records_officer")
 async def record_paper(request: Request) -> Response:
     """A signed paper consent with its scan creates the same kind of consent (BJ-14c)."""
+    async with request.form(max_files=1) as form:
+        return await _record_paper(request, form)
+
+
+async def _record_paper(request: Request, form: FormData) -> Response:
     portal = portal_of(request)
     v = visitor(request)
     assert v is not None
-    form = await request.form()
     kind, key = field(form, "kind"), field(form, "key").strip().upper()
     req = consents.ConsentRequest(
         field(form, "recipient_kind"),

@@ -29,6 +29,9 @@ def _mark(handler: Handler, access: str, roles: tuple[str, ...] = ()) -> Handler
 
 
 def _to_login(request: Request) -> Response:
+    v = visitor(request)
+    if v is not None and v.session.stage == "totp":
+        return RedirectResponse("/login/totp", status_code=303)  # the second factor is due
     if request.method == "GET":
         target = request.url.path
         if request.url.query:

@@ -37,6 +37,16 @@ from volcredit.store.engine import Store
 GET, POST = ["GET"], ["POST"]
 
 
+class SiteFiles(StaticFiles):
+    """The built site. Before the first build there is no folder yet: every address is then a
+    plain 404, not a server error."""
+
+    async def check_config(self) -> None:
+        if self.directory is not None and not os.path.isdir(self.directory):
+            return
+        await super().check_config()
+
+
 def routes(site_dir: Path) -> list[BaseRoute]:
     return [
         Route("/search", public.search_page, methods=GET),
@@ -74,7 +84,7 @@ def routes(site_dir: Path) -> list[BaseRoute]:
         Route("/staff/consents/{consent_id}/scan", staff.consent_scan, methods=GET),
         Route("/staff/audit", staff.audit, methods=GET),
         # The built public site, served beside the portal (a symlink switched by each build).
-        Mount("/", StaticFiles(directory=site_dir, html=True, check_dir=False), name="site"),
+        Mount("/", SiteFiles(directory=site_dir, html=True, check_dir=False), name="site"),
     ]
 
 
@@ -134,6 +144,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        portal.search.close()
         store.dispose()
 
     inner = Starlette(

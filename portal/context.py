@@ -18,6 +18,7 @@ from portal.notifier import Notifier
 from portal.passwords import Passwords
 from portal.search import SearchBackend
 from portal.sessions import Session, resolve, touch
+from volcredit.held import Subject, find_subject
 from volcredit.settings import Settings
 from volcredit.store.engine import Store
 
@@ -73,3 +74,19 @@ def visitor(request: Request) -> Visitor | None:
             found = Visitor(account, session)
     request.state.visitor = found
     return found
+
+
+def signed_in(request: Request) -> tuple[Portal, Visitor]:
+    """The portal and the visitor, inside a handler that a guard has let through."""
+    v = visitor(request)
+    assert v is not None, "a guard lets only logged-in visitors reach this handler"
+    return portal_of(request), v
+
+
+def own_subject(request: Request) -> Subject | None:
+    """The register entry behind the logged-in subject's account (None if it is gone)."""
+    portal, v = signed_in(request)
+    if v.account.own is None:
+        return None
+    with portal.store.read() as conn:
+        return find_subject(conn, *v.account.own)

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from portal.context import visitor
+from portal.context import Visitor, visitor
 from portal.errors import error_page
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -44,54 +44,56 @@ def public(handler: Handler) -> Handler:
     return _mark(handler, "public")
 
 
-def subject(handler: Handler) -> Handler:
+def _guarded(
+    handler: Handler,
+    access: str,
+    refuse: Callable[[Request, Visitor], Response | None],
+    roles: tuple[str, ...] = (),
+    stage: str = "full",
+) -> Handler:
+    """``handler`` behind a login check (the session at ``stage``) and ``refuse``, which returns
+    a response for a visitor who may not use it, or None."""
+
     @wraps(handler)
     async def guarded(request: Request) -> Response:
         v = visitor(request)
-        if v is None or v.session.stage != "full":
+        if v is None or v.session.stage != stage:
+            if stage == "totp":
+                return RedirectResponse("/login", status_code=303)
             return _to_login(request)
+        refused = refuse(request, v)
+        return refused if refused is not None else await handler(request)
+
+    return _mark(guarded, access, roles)
+
+
+def subject(handler: Handler) -> Handler:
+    def refuse(request: Request, v: Visitor) -> Response | None:
         if v.account.is_staff:
             return error_page(request, 403, "此页面供志愿者和组织本人使用，工作人员请使用工作台。")
-        return await handler(request)
+        return None
 
-    return _mark(guarded, "subject")
+    return _guarded(handler, "subject", refuse)
 
 
 def staff(*roles: str) -> Callable[[Handler], Handler]:
-    def decorate(handler: Handler) -> Handler:
-        @wraps(handler)
-        async def guarded(request: Request) -> Response:
-            v = visitor(request)
-            if v is None or v.session.stage != "full":
-                return _to_login(request)
-            if not v.account.is_staff or not v.account.roles & set(roles):
-                return error_page(request, 403, "您的账户没有使用此功能的权限。")
-            return await handler(request)
+    def refuse(request: Request, v: Visitor) -> Response | None:
+        if not v.account.is_staff or not v.account.roles & set(roles):
+            return error_page(request, 403, "您的账户没有使用此功能的权限。")
+        return None
 
-        return _mark(guarded, "staff", roles)
+    return lambda handler: _guarded(handler, "staff", refuse, roles)
 
-    return decorate
+
+def _nobody_refused(request: Request, v: Visitor) -> None:
+    return None
 
 
 def any_account(handler: Handler) -> Handler:
     """Any fully logged-in account (its own settings, logout)."""
-
-    @wraps(handler)
-    async def guarded(request: Request) -> Response:
-        v = visitor(request)
-        if v is None or v.session.stage != "full":
-            return _to_login(request)
-        return await handler(request)
-
-    return _mark(guarded, "account")
+    return _guarded(handler, "account", _nobody_refused)
 
 
 def second_factor(handler: Handler) -> Handler:
-    @wraps(handler)
-    async def guarded(request: Request) -> Response:
-        v = visitor(request)
-        if v is None or v.session.stage != "totp":
-            return RedirectResponse("/login", status_code=303)
-        return await handler(request)
-
-    return _mark(guarded, "second_factor")
+    """A staff member between the password and the TOTP code."""
+    return _guarded(handler, "second_factor", _nobody_refused, stage="totp")

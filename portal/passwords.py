@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from starlette.concurrency import run_in_threadpool
 from zxcvbn import zxcvbn
 
 MIN_LENGTH = 12
@@ -25,6 +26,10 @@ class Passwords:
 
     def hash(self, password: str) -> str:
         return self.hasher.hash(password)
+
+    async def check(self, stored: str | None, password: str) -> bool:
+        """:meth:`verify` in a worker thread: argon2 must not stall the event loop."""
+        return await run_in_threadpool(self.verify, stored, password)
 
     def verify(self, stored: str | None, password: str) -> bool:
         """True if ``password`` matches ``stored``. With no stored hash a dummy is checked, so an

@@ -43,6 +43,8 @@ class Results:
 class SearchBackend(Protocol):
     def search(self, query: str, page: int = 1) -> Results: ...
 
+    def close(self) -> None: ...
+
 
 class WhooshSearch:
     """The embedded backend: the whoosh index under ``site_dir/search-index``."""
@@ -65,6 +67,12 @@ class WhooshSearch:
                 self._searcher = index.open_dir(str(folder)).searcher()
                 self._opened_from = real
             return self._searcher
+
+    def close(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher, self._opened_from = None, None
 
     def search(self, query: str, page: int = 1) -> Results:
         text = " ".join(query.split())[:MAX_QUERY].upper()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import re
 import secrets
 from collections.abc import Iterable
@@ -18,6 +19,9 @@ CSRF_FAILED = "表单已过期或来源不明（CSRF 校验失败）。请返回
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 MAX_BODY_BYTES = 6 * 1024 * 1024  # a 5 MB consent scan plus the form around it
 PERSONAL_PREFIXES = ("/me", "/consents", "/staff", "/account", "/login", "/activate")
+_CHECKED = "portal.csrf_checked"  # scope key: a list that gets an item once the check passed
+
+log = logging.getLogger("volcredit.portal")
 
 
 def inline_script_hashes(site_dir: Path) -> list[str]:
@@ -118,8 +122,9 @@ class BodyLimit:
             await _plain(send, 413, "请求内容过大。")
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(BaseException):
+    """Raised by ``receive`` past the limit. Not an ``Exception``, so that no handler on the way
+    (the CSRF layer reading the form, Starlette's 500 page) answers it before BodyLimit does."""
 
 
 async def _plain(send: Send, status: int, text: str) -> None:
@@ -184,7 +189,7 @@ async def _multipart_token(scope: Scope, body: bytes) -> str | None:
         return {"type": "http.request", "body": body, "more_body": False}
 
     try:
-        form = await Request(scope, once).form(max_files=0, max_fields=1000)
+        form = await Request(scope, once).form(max_files=1, max_fields=1000)
     except Exception:  # a malformed body: no token
         return None
     try:
@@ -199,15 +204,20 @@ def csrf_cookie_name(secure: bool) -> str:
 
 
 def with_csrf(app: ASGIApp, secret: str, secure: bool) -> ASGIApp:
-    """asgi-csrf (double-submit, signed token) on every unsafe method and path."""
+    """asgi-csrf (double-submit, signed token) on every unsafe method and path, multipart forms
+    checked by :class:`MultipartCsrf`. A request the check cannot read (a cookie or body that
+    is not UTF-8, a token that is not ASCII, a multipart type without boundary) is answered
+    400, not 500."""
 
     async def failed(scope: Scope, send: Send, message_id: object) -> None:
-        await _plain(
-            send, 403, "表单已过期或来源不明（CSRF 校验失败）。请返回上一页，刷新后重新提交。"
-        )
+        await _plain(send, 403, CSRF_FAILED)
 
-    return asgi_csrf(
-        app,
+    async def checked(scope: Scope, receive: Receive, send: Send) -> None:
+        scope.get(_CHECKED, []).append(True)
+        await app(scope, receive, send)
+
+    protected = asgi_csrf(
+        MultipartCsrf(checked),
         cookie_name=csrf_cookie_name(secure),
         signing_secret=secret,
         always_protect=_Everywhere(),
@@ -216,3 +226,18 @@ def with_csrf(app: ASGIApp, secret: str, secure: bool) -> ASGIApp:
         send_csrf_failed=failed,
         skip_if_scope=_is_multipart,
     )
+
+    async def unreadable_is_400(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await protected(scope, receive, send)
+            return
+        passed: list[bool] = []
+        try:
+            await protected({**scope, _CHECKED: passed}, receive, send)
+        except Exception:
+            if passed:  # raised by the app behind the check: Starlette has answered it
+                raise
+            log.info("request refused: unreadable for the CSRF check", exc_info=True)
+            await _plain(send, 400, "请求格式有误，无法处理。")
+
+    return unreadable_is_400

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from portal import accounts, sessions, throttle
-from portal.context import Portal, portal_of, visitor
+from portal.context import Portal, portal_of, signed_in, visitor
 from portal.forms import field, render, safe_next, see_other
 from portal.guards import any_account, public, second_factor
 from portal.passwords import password_problem
+from volcredit.held import find_subject
 
 GENERIC_LOGIN_ERROR = "账号或密码不正确。"
 ACTIVATION_SENT = (
@@ -60,7 +62,7 @@ async def login(request: Request) -> Response:
         throttle.record_try(conn, keys, now)
         account = accounts.by_login(conn, login_id) if login_id else None
     stored = account.password_hash if account else None
-    if not await run_in_threadpool(portal.passwords.verify, stored, password) or account is None:
+    if not await portal.passwords.check(stored, password) or account is None:
         return render(
             request,
             "login.html",
@@ -84,9 +86,7 @@ async def totp_form(request: Request) -> Response:
 
 @second_factor
 async def totp(request: Request) -> Response:
-    portal = portal_of(request)
-    v = visitor(request)
-    assert v is not None
+    portal, v = signed_in(request)
     form = await request.form()
     now = portal.now()
     keys = throttle.throttle_keys(v.account.login, request.client.host if request.client else "-")
@@ -105,9 +105,7 @@ async def totp(request: Request) -> Response:
 
 @any_account
 async def logout(request: Request) -> Response:
-    portal = portal_of(request)
-    v = visitor(request)
-    assert v is not None
+    portal, v = signed_in(request)
     with portal.store.write() as conn:
         sessions.revoke(conn, v.session.token_hash, portal.now())
     response = see_other("/login?out=1")
@@ -222,9 +220,7 @@ async def activate_confirm(request: Request) -> Response:
     return see_other("/login?activated=1")
 
 
-def _subject_row(conn, kind: str, login_id: str) -> tuple[str, ...] | None:  # type: ignore[no-untyped-def]
-    from volcredit.held import find_subject
-
+def _subject_row(conn: Connection, kind: str, login_id: str) -> tuple[str, ...] | None:
     found = find_subject(conn, accounts.KIND_SUBJECT.get(kind, ""), login_id)
     return None if found is None else (found.name,)
 
@@ -237,13 +233,9 @@ async def password_form(request: Request) -> Response:
 @any_account
 async def change_password(request: Request) -> Response:
     """A new password ends every session of the account, this one included (ASVS 3.3)."""
-    portal = portal_of(request)
-    v = visitor(request)
-    assert v is not None
+    portal, v = signed_in(request)
     form = await request.form()
-    if not await run_in_threadpool(
-        portal.passwords.verify, v.account.password_hash, field(form, "current")
-    ):
+    if not await portal.passwords.check(v.account.password_hash, field(form, "current")):
         return render(request, "password.html", {"errors": {"current": "当前密码不正确"}}, 400)
     problem = password_problem(
         field(form, "password"), field(form, "confirm"), [v.account.login, v.account.display_name]

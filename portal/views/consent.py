@@ -4,11 +4,12 @@ a consent is logged and shown to the subject (BJ-15)."""
 
 from __future__ import annotations
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from portal import accounts
-from portal.context import portal_of, visitor
+from portal.context import own_subject, portal_of, signed_in
 from portal.errors import error_page
 from portal.forms import field, render, see_other
 from portal.guards import subject
@@ -18,12 +19,16 @@ from volcredit.access_log import AccessEntry
 from volcredit.rules.access import consent_access
 
 
-def _me(request: Request) -> held.Subject | None:
-    portal = portal_of(request)
-    v = visitor(request)
-    assert v is not None and v.account.own is not None
-    with portal.store.read() as conn:
-        return held.find_subject(conn, *v.account.own)
+def consent_request(form: FormData) -> consents.ConsentRequest:
+    """The consent fields of a form (the subject's own, or staff recording a paper one)."""
+    return consents.ConsentRequest(
+        field(form, "recipient_kind"),
+        field(form, "recipient_name"),
+        field(form, "recipient_id"),
+        field(form, "purpose"),
+        [v for v in form.getlist("classes") if isinstance(v, str)],
+        field(form, "expires_on"),
+    )
 
 
 def _form_context(me: held.Subject) -> dict:
@@ -36,7 +41,7 @@ def _form_context(me: held.Subject) -> dict:
 @subject
 async def my_consents(request: Request) -> Response:
     portal = portal_of(request)
-    me = _me(request)
+    me = own_subject(request)
     if me is None:
         return error_page(request, 404, "登记信息中已没有您的记录。")
     with portal.store.read() as conn:
@@ -51,18 +56,11 @@ async def my_consents(request: Request) -> Response:
 @subject
 async def issue_consent(request: Request) -> Response:
     portal = portal_of(request)
-    me = _me(request)
+    me = own_subject(request)
     if me is None:
         return error_page(request, 404, "登记信息中已没有您的记录。")
     form = await request.form()
-    req = consents.ConsentRequest(
-        field(form, "recipient_kind"),
-        field(form, "recipient_name"),
-        field(form, "recipient_id"),
-        field(form, "purpose"),
-        [v for v in form.getlist("classes") if isinstance(v, str)],
-        field(form, "expires_on"),
-    )
+    req = consent_request(form)
     today = portal.today()
     valid, errors = consents.validate_request(req, me, today)
     if valid is None:
@@ -88,7 +86,7 @@ async def issue_consent(request: Request) -> Response:
 
 def _own_consent(request: Request) -> tuple[held.Subject | None, dict | None]:
     portal = portal_of(request)
-    me = _me(request)
+    me = own_subject(request)
     with portal.store.read() as conn:
         row = consents.get(conn, request.path_params["consent_id"])
     if me is None or row is None or (row["subject_kind"], row["subject"]) != (me.kind, me.key):
@@ -131,9 +129,7 @@ async def revoke_consent(request: Request) -> Response:
 @subject
 async def received(request: Request) -> Response:
     """Consents naming me as recipient, and the form to redeem a code."""
-    portal = portal_of(request)
-    v = visitor(request)
-    assert v is not None
+    portal, v = signed_in(request)
     with portal.store.read() as conn:
         ident = accounts.identity(conn, v.account)
         rows = consents.granted_to(conn, ident.kind, ident.key) if ident else []
@@ -142,9 +138,7 @@ async def received(request: Request) -> Response:
 
 @subject
 async def redeem(request: Request) -> Response:
-    portal = portal_of(request)
-    v = visitor(request)
-    assert v is not None
+    portal, v = signed_in(request)
     form = await request.form()
     with portal.store.read() as conn:
         row = consents.by_code(conn, field(form, "code"))
@@ -165,9 +159,7 @@ async def redeem(request: Request) -> Response:
 @subject
 async def view_under_consent(request: Request) -> Response:
     """The subject's consented classes, decided afresh on every request and logged (BJ-14c)."""
-    portal = portal_of(request)
-    v = visitor(request)
-    assert v is not None
+    portal, v = signed_in(request)
     today, now = portal.today(), portal.now()
     with portal.store.read() as conn:
         row = consents.get(conn, request.path_params["consent_id"])

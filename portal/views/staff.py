@@ -10,11 +10,12 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from portal.context import portal_of, visitor
+from portal.context import portal_of, signed_in
 from portal.errors import error_page
 from portal.forms import field, render, see_other
 from portal.guards import staff
 from portal.record import page_number, record_context
+from portal.views.consent import consent_request
 from volcredit import access_log, consents, held
 from volcredit.access_log import AccessEntry
 from volcredit.overview import cases
@@ -35,9 +36,7 @@ async def lookup_form(request: Request) -> Response:
 
 @staff(*LOOKUP_ROLES)
 async def lookup(request: Request) -> Response:
-    portal = portal_of(request)
-    v = visitor(request)
-    assert v is not None
+    portal, v = signed_in(request)
     form = await request.form()
     kind, key, ref = field(form, "kind"), field(form, "key").strip().upper(), field(form, "ref")
     errors = {}
@@ -62,9 +61,7 @@ async def lookup(request: Request) -> Response:
 @staff(*LOOKUP_ROLES)
 async def subject_record(request: Request) -> Response:
     """A subject's whole record for duty; refused without a reference; every view logged."""
-    portal = portal_of(request)
-    v = visitor(request)
-    assert v is not None
+    portal, v = signed_in(request)
     ref = request.query_params.get("ref", "").strip()
     decision = duty_access(v.account.roles, ref)
     if not decision.allowed:
@@ -130,18 +127,9 @@ async def record_paper(request: Request) -> Response:
 
 
 async def _record_paper(request: Request, form: FormData) -> Response:
-    portal = portal_of(request)
-    v = visitor(request)
-    assert v is not None
+    portal, v = signed_in(request)
     kind, key = field(form, "kind"), field(form, "key").strip().upper()
-    req = consents.ConsentRequest(
-        field(form, "recipient_kind"),
-        field(form, "recipient_name"),
-        field(form, "recipient_id"),
-        field(form, "purpose"),
-        [x for x in form.getlist("classes") if isinstance(x, str)],
-        field(form, "expires_on"),
-    )
+    req = consent_request(form)
     today = portal.today()
     with portal.store.read() as conn:
         found = held.find_subject(conn, kind, key) if kind in SUBJECT_KINDS else None

@@ -225,6 +225,7 @@ def make_world(store: Store, tmp_path: Path, site_dir: Path | None = None) -> It
         finally:
             for cl in world.clients:
                 cl.close()
+    app.state.portal.search.close()
 
 
 @pytest.fixture

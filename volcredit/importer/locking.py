@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from volcredit.store.engine import Store
 
 _PG_LOAD_LOCK = 0x766C6F61  # "vloa"
+# The store is the schema: two stores in one database (schemas) do not block each other.
+_PG_KEYS = "(:k, hashtext(current_schema()))"
 
 
 class LoadBusy(RuntimeError):
@@ -26,14 +28,14 @@ def load_lock(store: Store) -> Iterator[None]:
     if store.is_postgres:
         with store.engine.connect() as conn:
             if not conn.execute(
-                text("SELECT pg_try_advisory_lock(:k)"), {"k": _PG_LOAD_LOCK}
+                text(f"SELECT pg_try_advisory_lock{_PG_KEYS}"), {"k": _PG_LOAD_LOCK}
             ).scalar():
                 raise LoadBusy()
             conn.commit()
             try:
                 yield
             finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOAD_LOCK})
+                conn.execute(text(f"SELECT pg_advisory_unlock{_PG_KEYS}"), {"k": _PG_LOAD_LOCK})
                 conn.commit()
         return
     database = make_url(store.url).database

@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test lint format bench-load bench-build
+.PHONY: demo test lint format bench-load bench-build bench-portal
 
 demo: $(STAMP)  ## load the sample content into demo.sqlite3 and show the case overview
 	$(BIN)/volcredit demo --db sqlite:///demo.sqlite3
@@ -24,6 +24,9 @@ bench-load: $(STAMP)  ## load benchmark: 10^6 service records, rows/s and peak m
 
 bench-build: $(STAMP)  ## build benchmark: 10^4 and 10^5 entries, and plain mkdocs-material on 5,000
 	$(BIN)/python benchmarks/build.py
+
+bench-portal: $(STAMP)  ## portal benchmark: wrk on /me and /api/search, 10^6 volunteers, 10^7 records
+	$(BIN)/python benchmarks/portal.py
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

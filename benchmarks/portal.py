@@ -1,7 +1,7 @@
 """Benchmark the portal with wrk on loopback: the self-query page and ``/api/search``.
 
     .venv/bin/python benchmarks/portal.py [--volunteers 1000000] [--records-per-volunteer 10]
-        [--search-docs 100000] [--connections 8 32 64] [--workdir /tmp/volcredit-bench]
+        [--search-docs 50000] [--connections 8 32 64] [--workdir /tmp/volcredit-bench]
 
 Issue 4's goal: at least 1,000 requests/s with a p99 of at most 100 ms on 2 cores, on a store of
 10^6 volunteers and 10^7 service records.
@@ -411,13 +411,25 @@ def index_count(site: Path) -> int | None:
         ix.close()
 
 
-def search_paths(docs: int, n: int = 400) -> list[str]:
-    """Varied queries: words, word pairs, places, whole names, exact USCCs and misses."""
+QUERY_KINDS = (
+    "one word (阳光)",
+    "one field (助老)",
+    "two words run together (阳光助老)",
+    "community (东塘社区)",
+    "whole organisation name",
+    "exact USCC",
+    "two words with a space",
+    "no match",
+)
+
+
+def search_queries(docs: int, n: int = 400) -> list[tuple[str, str]]:
+    """Varied queries ``(kind, text)``: words, word pairs, places, whole names, USCCs, misses."""
     rng = random.Random(20261121)
     organisations = docs - docs // 5
     out = []
     for q in range(n):
-        kind = q % 8
+        kind = q % len(QUERY_KINDS)
         if kind == 0:
             text = rng.choice(ADJECTIVES)
         elif kind == 1:
@@ -435,8 +447,37 @@ def search_paths(docs: int, n: int = 400) -> list[str]:
             text = f"{rng.choice(ADJECTIVES)} {rng.choice(DOMAINS)}"
         else:
             text = rng.choice(["量子计算研究所", "不存在的组织", "ZZZ", "星际航行"])
-        out.append(f"/api/search?q={quote(text)}")
+        out.append((QUERY_KINDS[kind], text))
     return out
+
+
+def search_path(text: str) -> str:
+    return f"/api/search?q={quote(text)}"
+
+
+def search_query_times(site: Path, queries: list[tuple[str, str]]) -> None:
+    """Mean ms and hits per query kind, straight through the portal's search backend."""
+    from portal.search import WhooshSearch
+
+    search = WhooshSearch(site)
+    search.search("阳光")  # opens the index
+    times: dict[str, list[float]] = {}
+    totals: dict[str, list[int]] = {}
+    for kind, text in queries:
+        t = time.perf_counter()
+        found = search.search(text)
+        times.setdefault(kind, []).append(time.perf_counter() - t)
+        totals.setdefault(kind, []).append(found.total)
+    print(
+        f"{'/api/search: query kind':<36} {'queries':>7} {'mean ms':>8} {'max ms':>8} {'hits':>8}"
+    )
+    for kind in QUERY_KINDS:
+        if kind in times:
+            ts, hits = times[kind], totals[kind]
+            print(
+                f"{kind:<36} {len(ts):>7} {sum(ts) / len(ts) * 1000:>8.1f} "
+                f"{max(ts) * 1000:>8.1f} {sum(hits) / len(hits):>8,.0f}"
+            )
 
 
 # --- accounts and sessions ------------------------------------------------------------------
@@ -541,7 +582,9 @@ class Server:
                 raise SystemExit(f"the portal exited ({self.proc.returncode}); see server.log")
             try:
                 with urllib.request.urlopen(self.base + "/healthz", timeout=2) as r:
-                    if r.status == 200 and len(self.pids()) > self.workers:
+                    up = [r for r in self.roles().values() if r.startswith("worker")]
+                    if r.status == 200 and len(up) == self.workers:
+                        time.sleep(2)  # the last worker may still be starting to listen
                         return
             except OSError:
                 pass
@@ -559,27 +602,44 @@ class Server:
                     todo.extend(int(c) for c in task.read_text().split())
         return found
 
-    def cpu_seconds(self) -> float:
-        total = 0
+    def roles(self) -> dict[int, str]:
+        """Each process by role: the serve process, uvicorn's workers, multiprocessing's helper."""
+        out, n = {}, 0
         for pid in self.pids():
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if pid == self.proc.pid:
+                out[pid] = "serve process"
+            elif b"resource_tracker" in cmdline:
+                out[pid] = "resource tracker"
+            else:
+                n += 1
+                out[pid] = f"worker {n}"
+        return out
+
+    def cpu_by_worker(self) -> dict[str, float]:
+        """CPU seconds (user and system) so far, per process role."""
+        out = {}
+        for pid, role in self.roles().items():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / os.sysconf("SC_CLK_TCK")
+            out[role] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return out
 
     def peak_rss_mib(self) -> dict[str, float]:
-        """Peak resident memory of the serve process and of each worker, by role."""
+        """Peak resident memory (VmHWM) per process role."""
         out = {}
-        for n, pid in enumerate(self.pids()):
+        for pid, role in self.roles().items():
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
             except OSError:
                 continue
             m = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
             if m:
-                role = "serve process" if n == 0 else f"worker {n} (pid {pid})"
                 out[role] = int(m.group(1)) / 1024
         return out
 
@@ -836,7 +896,7 @@ def profile(
     runs: list[tuple[str, list[tuple[str, str | None]], int]] = [
         ("healthz", [("/healthz", None)], 2000),
         ("me", [("/me", f"volcredit={t}") for t in tokens], 500),
-        ("search", [(q, None) for q in queries], len(queries)),
+        ("search", [(q, None) for q in queries], min(len(queries), 48)),
     ]
     for label, targets, n in runs:
         t0 = time.perf_counter()
@@ -926,6 +986,13 @@ def check_pages(server: Server, token: str, query: str) -> None:
         raise SystemExit(f"/api/search answered {status}")
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds every process on the machine has used so far (from /proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def load_test(
     server: Server, files: dict[str, Path], connections: list[int], seconds: int
 ) -> list[tuple[str, int, dict[str, Any]]]:
@@ -933,16 +1000,22 @@ def load_test(
     for endpoint, requests_file in files.items():
         run_wrk(server.base, requests_file, max(connections[0], 2), 5)  # warm-up
         for c in connections:
-            cpu0 = server.cpu_seconds()
+            cpu0, busy0 = server.cpu_by_worker(), machine_busy_seconds()
             wrk0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             r = run_wrk(server.base, requests_file, c, seconds)
             wrk1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu = server.cpu_seconds() - cpu0
+            cpu1, busy1 = server.cpu_by_worker(), machine_busy_seconds()
+            used = {k: cpu1[k] - cpu0.get(k, 0.0) for k in cpu1}
+            cpu = sum(used.values())
+            workers = [v for k, v in sorted(used.items()) if k.startswith("worker")]
+            r["split"] = "/".join(f"{v / max(sum(workers), 1e-9):.0%}" for v in workers)
             r["server_cpu_ms"] = cpu / max(r["requests"], 1) * 1000
             r["server_cores"] = cpu / seconds
             r["wrk_cores"] = (
                 wrk1.ru_utime + wrk1.ru_stime - wrk0.ru_utime - wrk0.ru_stime
             ) / seconds
+            # Anything else busy on the machine meanwhile (it takes cores from the portal).
+            r["other_cores"] = max(busy1 - busy0 - cpu, 0.0) / seconds - r["wrk_cores"]
             results.append((endpoint, c, r))
             print(
                 f"  {endpoint:<12} c={c:<3} {r['rps']:>9,.0f} req/s  "
@@ -956,13 +1029,15 @@ def report(results: list[tuple[str, int, dict[str, Any]]], peaks: dict[str, floa
     """Print the table; the endpoints that miss the goal."""
     print(
         f"{'endpoint':<12} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
-        f"{'non-200':>8} {'errors':>6} {'srv CPU ms/req':>14} {'srv cores':>9} {'wrk cores':>9}"
+        f"{'non-200':>8} {'errors':>6} {'srv CPU ms/req':>14} {'srv cores':>9} "
+        f"{'worker split':>12} {'wrk cores':>9} {'other cores':>11}"
     )
     for endpoint, c, r in results:
         print(
             f"{endpoint:<12} {c:>5} {r['rps']:>9,.0f} {r.get('p50', 0):>8.1f} "
             f"{r.get('p90', 0):>8.1f} {r.get('p99', 0):>8.1f} {r['bad']:>8} {r['errors']:>6} "
-            f"{r['server_cpu_ms']:>14.2f} {r['server_cores']:>9.2f} {r['wrk_cores']:>9.2f}"
+            f"{r['server_cpu_ms']:>14.2f} {r['server_cores']:>9.2f} {r['split']:>12} "
+            f"{r['wrk_cores']:>9.2f} {r['other_cores']:>11.2f}"
         )
     print("peak RSS (VmHWM): " + ", ".join(f"{k} {v:.0f} MiB" for k, v in peaks.items()))
     missed = []
@@ -983,7 +1058,9 @@ def main() -> None:
     parser.add_argument("--volunteers", type=int, default=1_000_000)
     parser.add_argument("--records-per-volunteer", type=int, default=10)
     parser.add_argument("--organisations", type=int, default=100)
-    parser.add_argument("--search-docs", type=int, default=100_000)
+    parser.add_argument(
+        "--search-docs", type=int, default=50_000, help="about two minutes of whoosh indexing"
+    )
     parser.add_argument("--accounts", type=int, default=1_000, help="sessions /me rotates through")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/volcredit-bench"))
     parser.add_argument("--workers", type=int, default=2)
@@ -1000,6 +1077,13 @@ def main() -> None:
         action="store_true",
         help="serve through benchmarks/portal_serve.py: TCP_NODELAY on (uvicorn issue #3149)",
     )
+    parser.add_argument(
+        "--endpoints",
+        nargs="*",
+        choices=["healthz", "me", "search"],
+        default=["healthz", "me", "search"],
+        help="what wrk runs against (none: no server, only the profile if asked)",
+    )
     parser.add_argument("--profile", choices=["auto", "always", "never"], default="auto")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -1012,13 +1096,14 @@ def main() -> None:
     site = workdir / f"site-{args.search_docs}"
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
     print(f"machine: {machine()}")
-    want = ensure_store(args, db)
+    ensure_store(args, db)
     ensure_index(site, args.search_docs)
 
     tokens = make_sessions(url, args.volunteers, args.accounts)
     picks = random.Random(7).sample(range(args.volunteers), len(tokens))
     subjects = [volunteer_no(i) for i in picks]
-    queries = search_paths(args.search_docs)
+    kinds_texts = search_queries(args.search_docs)
+    queries = [search_path(text) for _, text in kinds_texts]
     files = {
         "/healthz": workdir / "portal_healthz.txt",
         "/me": workdir / "portal_me.txt",
@@ -1029,11 +1114,29 @@ def main() -> None:
     files["/api/search"].write_text("".join(q + "\n" for q in queries))
     print(f"sessions: {len(tokens):,} volunteer accounts, a live session each")
 
+    files = {e: f for e, f in files.items() if e.strip("/").split("/")[-1] in args.endpoints}
+    missed = run_server(args, workdir, url, site, files, tokens[0], queries[0]) if files else []
+    if args.profile == "always" or (args.profile == "auto" and missed):
+        profile(url, site, workdir, tokens, subjects, queries)
+        search_query_times(site, kinds_texts[:80])
+
+
+def run_server(
+    args: argparse.Namespace,
+    workdir: Path,
+    url: str,
+    site: Path,
+    files: dict[str, Path],
+    token: str,
+    query: str,
+) -> list[str]:
+    """Start the portal, run wrk against ``files``' endpoints, stop it; print the figures and
+    return the endpoints that miss the goal."""
     server = Server(workdir, url, site, args.workers, args.tcp_nodelay)
     try:
         server.wait_ready()
         print(f"server: {shlex.join(server.command)}")
-        check_pages(server, tokens[0], queries[0])
+        check_pages(server, token, query)
         print(f"wrk: -t2, {args.duration} s per run, connections {args.connections}", flush=True)
         results = load_test(server, files, args.connections, args.duration)
         peaks = server.peak_rss_mib()
@@ -1043,14 +1146,13 @@ def main() -> None:
         "\n".join(f"$ {r['command']}\n{r['output']}" for _, _, r in results)
     )
     print(
-        f"\nstore: {want[0]:,} volunteers, {want[1]:,} service records; search index: "
+        f"\nstore: {args.volunteers:,} volunteers, "
+        f"{args.volunteers * args.records_per_volunteer:,} service records; search index: "
         f"{args.search_docs:,} documents; {args.workers} workers"
         f"{', TCP_NODELAY forced on' if args.tcp_nodelay else ''}; "
         f"every wrk output in {workdir}/wrk-output.txt"
     )
-    missed = report(results, peaks)
-    if args.profile == "always" or (args.profile == "auto" and missed):
-        profile(url, site, workdir, tokens, subjects, queries)
+    return report(results, peaks)
 
 
 if __name__ == "__main__":

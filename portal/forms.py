@@ -18,6 +18,20 @@ def field(form: FormData, name: str) -> str:
     return value[:MAX_FIELD] if isinstance(value, str) else ""
 
 
+async def form_of(request: Request) -> FormData:
+    """A submitted form without files (a file part is refused with 400, and so never left
+    open); the paper-consent upload reads its form itself."""
+    return await request.form(max_files=0)
+
+
+def before_param(request: Request) -> int | None:
+    """A ``?before=`` sequence number for paging back, or None if absent or not a number."""
+    raw = request.query_params.get("before", "")
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
+        return int(raw)
+    return None
+
+
 def csrf_token(request: Request) -> str:
     get = request.scope.get("csrftoken")
     return get() if callable(get) else ""

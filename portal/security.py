@@ -207,7 +207,8 @@ def with_csrf(app: ASGIApp, secret: str, secure: bool) -> ASGIApp:
     """asgi-csrf (double-submit, signed token) on every unsafe method and path, multipart forms
     checked by :class:`MultipartCsrf`. A request the check cannot read (a cookie or body that
     is not UTF-8, a token that is not ASCII, a multipart type without boundary) is answered
-    400, not 500."""
+    400, not 500. ``Authorization`` is dropped: asgi-csrf skips its check for any "Bearer"
+    header, and the portal has no bearer tokens."""
 
     async def failed(scope: Scope, send: Send, message_id: object) -> None:
         await _plain(send, 403, CSRF_FAILED)
@@ -232,8 +233,9 @@ def with_csrf(app: ASGIApp, secret: str, secure: bool) -> ASGIApp:
             await protected(scope, receive, send)
             return
         passed: list[bool] = []
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"authorization"]
         try:
-            await protected({**scope, _CHECKED: passed}, receive, send)
+            await protected({**scope, "headers": headers, _CHECKED: passed}, receive, send)
         except Exception:
             if passed:  # raised by the app behind the check: Starlette has answered it
                 raise

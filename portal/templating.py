@@ -20,8 +20,12 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates"
 
 def site_stylesheets(site_dir: Path) -> list[str]:
     """The theme's main stylesheet and ours, as URLs under the served site."""
-    found = sorted((site_dir / "assets" / "stylesheets").glob("main.*.min.css"))
-    urls = [f"/assets/stylesheets/{p.name}" for p in found[:1]]
+    folder = site_dir / "assets" / "stylesheets"
+    urls = [
+        f"/assets/stylesheets/{found[0].name}"
+        for pattern in ("main.*.min.css", "palette.*.min.css")
+        if (found := sorted(folder.glob(pattern)))
+    ]
     if (site_dir / "assets" / "stylesheets" / "volcredit.css").is_file():
         urls.append("/assets/stylesheets/volcredit.css")
     return urls

@@ -98,13 +98,17 @@ def find_subject(conn: Connection, kind: str, key: str) -> Subject | None:
 
 
 def basic_info(conn: Connection, subject: Subject) -> dict[str, Any]:
-    """The subject's register row, every contract field included (BJ-7, CQ-6/7)."""
+    """The subject's register row, every contract field included (BJ-7, CQ-6/7), with the name
+    of its region as ``region_name``."""
     table_name, key_col = _SUBJECT_TABLE[subject.kind]
     t = content_tables[table_name]
     row = conn.execute(select(t).where(t.c[key_col] == subject.key)).one()
     data = dict(row._mapping)
     data.pop("row_id", None)
     data.pop("source_line", None)
+    r = content_tables["regions"]
+    name = conn.execute(select(r.c.name).where(r.c.code == data["region"])).scalar_one_or_none()
+    data["region_name"] = name or data["region"]
     return data
 
 

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from portal import accounts, sessions, throttle
 from portal.context import Portal, portal_of, signed_in, visitor
-from portal.forms import field, render, safe_next, see_other
+from portal.forms import field, form_of, render, safe_next, see_other
 from portal.guards import any_account, public, second_factor
 from portal.passwords import password_problem
 from volcredit.held import find_subject
@@ -46,7 +46,7 @@ async def login_form(request: Request) -> Response:
 @public
 async def login(request: Request) -> Response:
     portal = portal_of(request)
-    form = await request.form()
+    form = await form_of(request)
     login_id, password = field(form, "login").strip(), field(form, "password")
     target = safe_next(field(form, "next"), "")
     now = portal.now()
@@ -87,7 +87,7 @@ async def totp_form(request: Request) -> Response:
 @second_factor
 async def totp(request: Request) -> Response:
     portal, v = signed_in(request)
-    form = await request.form()
+    form = await form_of(request)
     now = portal.now()
     keys = throttle.throttle_keys(v.account.login, request.client.host if request.client else "-")
     with portal.store.write() as conn:
@@ -126,7 +126,7 @@ async def activate_form(request: Request) -> Response:
 async def activate(request: Request) -> Response:
     """Step 1: the claim; a code goes to the registered phone if (and only if) it matches."""
     portal = portal_of(request)
-    form = await request.form()
+    form = await form_of(request)
     claim = accounts.Claim(
         field(form, "kind"),
         field(form, "login").strip().upper(),
@@ -172,7 +172,7 @@ async def activate(request: Request) -> Response:
 async def activate_confirm(request: Request) -> Response:
     """Step 2: the code and a new password; creates the account or resets its password."""
     portal = portal_of(request)
-    form = await request.form()
+    form = await form_of(request)
     kind, login_id = field(form, "kind"), field(form, "login").strip().upper()
     password, confirm = field(form, "password"), field(form, "confirm")
     values = {"login": login_id}
@@ -234,7 +234,7 @@ async def password_form(request: Request) -> Response:
 async def change_password(request: Request) -> Response:
     """A new password ends every session of the account, this one included (ASVS 3.3)."""
     portal, v = signed_in(request)
-    form = await request.form()
+    form = await form_of(request)
     if not await portal.passwords.check(v.account.password_hash, field(form, "current")):
         return render(request, "password.html", {"errors": {"current": "当前密码不正确"}}, 400)
     problem = password_problem(

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from portal import accounts
 from portal.context import own_subject, portal_of, signed_in
 from portal.errors import error_page
-from portal.forms import field, render, see_other
+from portal.forms import field, form_of, render, see_other
 from portal.guards import subject
 from portal.record import page_number, record_context
 from volcredit import access_log, consents, held
@@ -59,7 +59,7 @@ async def issue_consent(request: Request) -> Response:
     me = own_subject(request)
     if me is None:
         return error_page(request, 404, "登记信息中已没有您的记录。")
-    form = await request.form()
+    form = await form_of(request)
     req = consent_request(form)
     today = portal.today()
     valid, errors = consents.validate_request(req, me, today)
@@ -139,7 +139,7 @@ async def received(request: Request) -> Response:
 @subject
 async def redeem(request: Request) -> Response:
     portal, v = signed_in(request)
-    form = await request.form()
+    form = await form_of(request)
     with portal.store.read() as conn:
         row = consents.by_code(conn, field(form, "code"))
         ident = accounts.identity(conn, v.account)

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from portal.context import own_subject, signed_in
 from portal.errors import error_page
-from portal.forms import field, render, see_other
+from portal.forms import before_param, field, form_of, render, see_other
 from portal.guards import subject
 from portal.record import page_number, record_context
 from volcredit import access_log, held
@@ -47,7 +47,7 @@ async def reveal_id(request: Request) -> Response:
     """The full ID number, after the password again; the view is logged (BJ-15)."""
     portal, v = signed_in(request)
     me = own_subject(request)
-    form = await request.form()
+    form = await form_of(request)
     if me is None:
         return error_page(request, 404, GONE)
     if not await portal.passwords.check(v.account.password_hash, field(form, "password")):
@@ -99,9 +99,6 @@ async def my_access_log(request: Request) -> Response:
     me = own_subject(request)
     if me is None:
         return error_page(request, 404, GONE)
-    before = request.query_params.get("before")
     with portal.store.read() as conn:
-        entries = access_log.about(
-            conn, me.kind, me.key, before=int(before) if before and before.isdigit() else None
-        )
+        entries = access_log.about(conn, me.kind, me.key, before=before_param(request))
     return render(request, "access_log.html", {"entries": entries, "subject": me})

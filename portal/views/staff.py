@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from portal.context import portal_of, signed_in
 from portal.errors import error_page
-from portal.forms import field, render, see_other
+from portal.forms import field, form_of, render, see_other
 from portal.guards import staff
 from portal.record import page_number, record_context
 from portal.views.consent import consent_request
@@ -37,7 +37,7 @@ async def lookup_form(request: Request) -> Response:
 @staff(*LOOKUP_ROLES)
 async def lookup(request: Request) -> Response:
     portal, v = signed_in(request)
-    form = await request.form()
+    form = await form_of(request)
     kind, key, ref = field(form, "kind"), field(form, "key").strip().upper(), field(form, "ref")
     errors = {}
     decision = duty_access(v.account.roles, ref)

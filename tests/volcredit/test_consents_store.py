@@ -92,3 +92,14 @@ def test_access_log_is_append_only_bj_15(store: Store) -> None:
             conn.execute(text(statement))
     with store.read() as conn:
         assert len(access_log.about(conn, "person", "V0001")) == 2
+
+
+def test_consent_classes_cover_the_four_credit_classes_bj_2() -> None:
+    """BJ-2: basic, good, bad and other information can each be consented to, for persons and
+    organisations alike; record parts (CQ-6) only exist for persons."""
+    credit = {held.InfoClass.BASIC, held.InfoClass.HONOURS, held.InfoClass.CASES}
+    credit.add(held.InfoClass.OTHER)
+    for kind in ("person", "organisation"):
+        assert credit <= set(held.classes_for(kind))
+    assert held.InfoClass.SERVICE not in held.classes_for("organisation")
+    assert held.classes_for("nobody") == ()

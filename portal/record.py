@@ -4,12 +4,16 @@ consented recipient (BJ-14c) and staff on duty (BJ-23) -- each gets only the cla
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection
+from starlette.requests import Request
 
-from volcredit import held
+from portal.context import signed_in
+from volcredit import access_log, held
+from volcredit.access_log import AccessEntry
 from volcredit.held import InfoClass, Subject
 from volcredit.settings import PublicityPeriods
 
@@ -47,6 +51,45 @@ def record_context(
         ctx["cases"] = held.credit_cases(conn, subject, today, periods)
     if InfoClass.OTHER in shown:
         ctx["other"] = held.other_info(conn, subject)
+    return ctx
+
+
+@dataclass(frozen=True)
+class Authority:
+    """Why a third party may see a record: ``kind`` consent|duty, the consent ID or duty
+    reference, and how the viewer is labelled in the subject's access log."""
+
+    kind: str
+    reference: str
+    viewer_label: str
+
+
+def logged_record(
+    request: Request, found: Subject, classes: list[InfoClass], authority: Authority
+) -> dict[str, Any]:
+    """The record context for a consented recipient or staff on duty, with the view appended
+    to the access log in the same transaction (BJ-14c, BJ-23, BJ-15)."""
+    portal, v = signed_in(request)
+    with portal.store.write() as conn:
+        ctx = record_context(
+            conn,
+            found,
+            classes,
+            portal.today(),
+            portal.settings.publicity,
+            page_number(request.query_params.get("page")),
+        )
+        what = "全部信息" if set(classes) == set(held.classes_for(found.kind)) else None
+        entry = AccessEntry(
+            v.account.account_id,
+            f"{v.account.display_name}（{authority.viewer_label}）",
+            found.kind,
+            found.key,
+            authority.kind,
+            authority.reference,
+            what or "、".join(c.label for c in classes),
+        )
+        access_log.record(conn, entry, portal.now())
     return ctx
 
 

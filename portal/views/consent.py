@@ -13,9 +13,8 @@ from portal.context import own_subject, portal_of, signed_in
 from portal.errors import error_page
 from portal.forms import field, form_of, render, see_other
 from portal.guards import subject
-from portal.record import page_number, record_context
+from portal.record import Authority, logged_record
 from volcredit import access_log, consents, held
-from volcredit.access_log import AccessEntry
 from volcredit.rules.access import consent_access
 
 
@@ -177,31 +176,13 @@ async def view_under_consent(request: Request) -> Response:
             reason = decision.reason
     if not allowed:
         return error_page(request, 403, reason)
-    with portal.store.write() as conn:
-        subject_ = held.find_subject(conn, row["subject_kind"], row["subject"])
-        if subject_ is None:
-            return error_page(request, 404, "登记信息中已没有该主体的记录。")
-        ctx = record_context(
-            conn,
-            subject_,
-            allowed,
-            today,
-            portal.settings.publicity,
-            page_number(request.query_params.get("page")),
-        )
-        access_log.record(
-            conn,
-            AccessEntry(
-                v.account.account_id,
-                f"{v.account.display_name}（被授权人）",
-                subject_.kind,
-                subject_.key,
-                "consent",
-                row["consent_id"],
-                "、".join(c.label for c in allowed),
-            ),
-            now,
-        )
+    with portal.store.read() as conn:
+        found = held.find_subject(conn, row["subject_kind"], row["subject"])
+    if found is None:
+        return error_page(request, 404, "登记信息中已没有该主体的记录。")
+    ctx = logged_record(
+        request, found, allowed, Authority("consent", row["consent_id"], "被授权人")
+    )
     return render(
         request,
         "consent_view.html",

@@ -14,10 +14,9 @@ from portal.context import portal_of, signed_in
 from portal.errors import error_page
 from portal.forms import field, form_of, render, see_other
 from portal.guards import staff
-from portal.record import page_number, record_context
+from portal.record import Authority, logged_record
 from portal.views.consent import consent_request
 from volcredit import access_log, consents, held
-from volcredit.access_log import AccessEntry
 from volcredit.overview import cases
 from volcredit.rules.access import LOOKUP_ROLES, STAFF_ROLES, duty_access
 
@@ -67,32 +66,12 @@ async def subject_record(request: Request) -> Response:
     if not decision.allowed:
         return error_page(request, 403, f"{decision.reason}（BJ-23）")
     kind, key = request.path_params["kind"], request.path_params["key"]
-    today = portal.today()
-    with portal.store.write() as conn:
+    with portal.store.read() as conn:
         found = held.find_subject(conn, kind, key)
-        if found is None:
-            return error_page(request, 404, "没有这个主体。")
-        ctx = record_context(
-            conn,
-            found,
-            held.classes_for(found.kind),
-            today,
-            portal.settings.publicity,
-            page_number(request.query_params.get("page")),
-        )
-        access_log.record(
-            conn,
-            AccessEntry(
-                v.account.account_id,
-                f"{v.account.display_name}（工作人员）",
-                found.kind,
-                found.key,
-                "duty",
-                ref,
-                "全部信息",
-            ),
-            portal.now(),
-        )
+    if found is None:
+        return error_page(request, 404, "没有这个主体。")
+    classes = list(held.classes_for(found.kind))
+    ctx = logged_record(request, found, classes, Authority("duty", ref, "工作人员"))
     return render(request, "staff_record.html", {"rec": ctx, "ref": ref})
 
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pyotp
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from volcredit.rules.access import STAFF_ROLES, Identity, same_identifier
 from volcredit.store.portal_tables import accounts, one_time_codes
@@ -72,8 +72,11 @@ def by_login(conn: Connection, login: str) -> Account | None:
     return None if row is None else _account(row)
 
 
+_BY_ID = select(accounts).where(accounts.c.account_id == bindparam("id"))  # every request
+
+
 def by_id(conn: Connection, account_id: str) -> Account | None:
-    row = conn.execute(select(accounts).where(accounts.c.account_id == account_id)).first()
+    row = conn.execute(_BY_ID, {"id": account_id}).first()
     return None if row is None else _account(row)
 
 

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from whoosh import index
-from whoosh.qparser import MultifieldParser, OrGroup
+from whoosh import index, query
+from whoosh.qparser import QueryParser
 from whoosh.searching import Searcher
 
-FIELDS = ("name", "title", "code")
 MAX_QUERY = 100
 PAGE_SIZE = 20
 
@@ -44,6 +43,31 @@ class SearchBackend(Protocol):
     def search(self, query: str, page: int = 1) -> Results: ...
 
     def close(self) -> None: ...
+
+
+NAME_GRAM = 4  # the longest n-gram the build indexes names with (generator/search_index.py)
+
+
+def _name_query(word: str) -> query.Query:
+    """A name matches when it holds every 4-character window of the word (or the word itself,
+    if shorter): selective, where single characters would match nearly every name."""
+    text = word.lower()
+    grams = (
+        [text]
+        if len(text) <= NAME_GRAM
+        else [text[i : i + NAME_GRAM] for i in range(len(text) - NAME_GRAM + 1)]
+    )
+    return query.And([query.Term("name", g) for g in grams])
+
+
+def build_query(searcher: Searcher, text: str) -> query.Query:
+    """Every word must match (AND), each in the name, the code or the title (jieba words)."""
+    titles = QueryParser("title", searcher.schema)
+    words = [
+        query.Or([_name_query(w), query.Term("code", w.upper()), titles.parse(w)])
+        for w in text.split()
+    ]
+    return query.And(words)
 
 
 class WhooshSearch:
@@ -74,14 +98,12 @@ class WhooshSearch:
                 self._searcher.close()
                 self._searcher, self._opened_from = None, None
 
-    def search(self, query: str, page: int = 1) -> Results:
-        text = " ".join(query.split())[:MAX_QUERY].upper()
+    def search(self, query_text: str, page: int = 1) -> Results:
+        text = " ".join(query_text.split())[:MAX_QUERY]
         searcher = self._current()
         if not text or searcher is None:
             return Results(text, 0, [], 1)
-        parser = MultifieldParser(list(FIELDS), searcher.schema, group=OrGroup)
-        parsed = parser.parse(text)
-        found = searcher.search_page(parsed, max(page, 1), pagelen=PAGE_SIZE)
+        found = searcher.search_page(build_query(searcher, text), max(page, 1), pagelen=PAGE_SIZE)
         hits = [
             Hit(
                 h.get("kind", ""),

@@ -12,13 +12,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from volcredit.store.portal_tables import sessions
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 TOUCH_AFTER = timedelta(seconds=60)  # last_seen is written at most once a minute
+_BY_HASH = select(sessions).where(sessions.c.token_hash == bindparam("digest"))  # every request
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def start(conn: Connection, account_id: str, stage: str, now: datetime) -> str:
 
 def resolve(conn: Connection, token: str, now: datetime) -> tuple[Session | None, bool]:
     """The live session for ``token`` and whether its last-seen time is due to be written."""
-    row = conn.execute(select(sessions).where(sessions.c.token_hash == token_hash(token))).first()
+    row = conn.execute(_BY_HASH, {"digest": token_hash(token)}).first()
     if row is None or row.revoked_at is not None:
         return None, False
     if now - row.last_seen_at > IDLE_TIMEOUT or now - row.created_at > ABSOLUTE_TIMEOUT:

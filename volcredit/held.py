@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from volcredit.overview import CaseView, cases
 from volcredit.publication import ADULT_AGE
@@ -87,28 +87,64 @@ class Subject:
     name: str
 
 
+_K = bindparam("key")
+_KIND = bindparam("kind")
+_V, _O, _R = (content_tables[n] for n in ("volunteers", "organisations", "regions"))
+_SR, _TR, _HO = (content_tables[n] for n in ("service_records", "trainings", "honours"))
+
+# Statements built once: the self-query page runs them all on every request.
+_FIND = {
+    kind: select(content_tables[t].c.name).where(content_tables[t].c[k] == _K)
+    for kind, (t, k) in _SUBJECT_TABLE.items()
+}
+_BASIC = {
+    kind: select(content_tables[t], _R.c.name.label("region_name"))
+    .outerjoin(_R, _R.c.code == content_tables[t].c.region)
+    .where(content_tables[t].c[k] == _K)
+    for kind, (t, k) in _SUBJECT_TABLE.items()
+}
+_HOURS = select(
+    func.count(),
+    func.count(_SR.c.excluded_kind),
+    func.coalesce(func.sum(_SR.c.hours), 0),
+    func.coalesce(func.sum(_SR.c.hours).filter(_SR.c.excluded_kind.is_(None)), 0),
+).where(_SR.c.volunteer_no == _K)
+_RECORDS = (
+    select(_SR, _O.c.name.label("organisation_name"))
+    .outerjoin(_O, _O.c.uscc == _SR.c.organisation)
+    .where(_SR.c.volunteer_no == _K)
+    .order_by(_SR.c.date.desc(), _SR.c.record_id.desc())
+    .offset(bindparam("offset"))
+    .limit(bindparam("limit"))
+)
+_TRAININGS = select(_TR).where(_TR.c.volunteer_no == _K).order_by(_TR.c.date.desc(), _TR.c.row_id)
+_BIRTH = select(_V.c.birth_date).where(_V.c.volunteer_no == _K)
+_HONOURS = history.events_query(
+    _HO, "honour_id", where=[_HO.c.subject_kind == _KIND, _HO.c.subject == _K]
+)
+_ABOUT = {
+    (table, order): select(content_tables[table])
+    .where(content_tables[table].c.subject_kind == _KIND, content_tables[table].c.subject == _K)
+    .order_by(content_tables[table].c[order].desc(), content_tables[table].c.row_id)
+    for table, order in (("complaints", "received_on"), ("other_info", "provided_on"))
+}
+
+
 def find_subject(conn: Connection, kind: str, key: str) -> Subject | None:
     """The subject ``kind``/``key`` if the store holds it."""
-    if kind not in _SUBJECT_TABLE:
+    if kind not in _FIND:
         return None
-    table_name, key_col = _SUBJECT_TABLE[kind]
-    t = content_tables[table_name]
-    row = conn.execute(select(t.c.name).where(t.c[key_col] == key)).first()
-    return None if row is None else Subject(kind, key, row.name)
+    name = conn.execute(_FIND[kind], {"key": key}).scalar_one_or_none()
+    return None if name is None else Subject(kind, key, name)
 
 
 def basic_info(conn: Connection, subject: Subject) -> dict[str, Any]:
     """The subject's register row, every contract field included (BJ-7, CQ-6/7), with the name
     of its region as ``region_name``."""
-    table_name, key_col = _SUBJECT_TABLE[subject.kind]
-    t = content_tables[table_name]
-    row = conn.execute(select(t).where(t.c[key_col] == subject.key)).one()
-    data = dict(row._mapping)
+    data = dict(conn.execute(_BASIC[subject.kind], {"key": subject.key}).one()._mapping)
     data.pop("row_id", None)
     data.pop("source_line", None)
-    r = content_tables["regions"]
-    name = conn.execute(select(r.c.name).where(r.c.code == data["region"])).scalar_one_or_none()
-    data["region_name"] = name or data["region"]
+    data["region_name"] = data["region_name"] or data["region"]
     return data
 
 
@@ -124,17 +160,7 @@ class HoursSummary:
 
 def hours_summary(conn: Connection, volunteer_no: str) -> HoursSummary:
     """Qualifying hours exclude every HN-2b record; the star level follows them (CQ-19)."""
-    sr = content_tables["service_records"]
-    counted = sr.c.excluded_kind.is_(None)
-    row = conn.execute(
-        select(
-            func.count(),
-            func.count(sr.c.excluded_kind),
-            func.coalesce(func.sum(sr.c.hours), 0),
-            func.coalesce(func.sum(sr.c.hours).filter(counted), 0),
-        ).where(sr.c.volunteer_no == volunteer_no)
-    ).one()
-    total, excluded, all_hours, qualifying = row
+    total, excluded, all_hours, qualifying = conn.execute(_HOURS, {"key": volunteer_no}).one()
     return HoursSummary(total, excluded, _hours(all_hours), star_standing(_hours(qualifying)))
 
 
@@ -149,15 +175,7 @@ def service_records(
     conn: Connection, volunteer_no: str, offset: int = 0, limit: int = 50
 ) -> list[dict[str, Any]]:
     """One page of service records, newest first, each with its HN-2b reason if excluded."""
-    sr, o = content_tables["service_records"], content_tables["organisations"]
-    rows = conn.execute(
-        select(sr, o.c.name.label("organisation_name"))
-        .outerjoin(o, o.c.uscc == sr.c.organisation)
-        .where(sr.c.volunteer_no == volunteer_no)
-        .order_by(sr.c.date.desc(), sr.c.record_id.desc())
-        .offset(offset)
-        .limit(limit)
-    )
+    rows = conn.execute(_RECORDS, {"key": volunteer_no, "offset": offset, "limit": limit})
     out = []
     for row in rows:
         data = dict(row._mapping)
@@ -169,11 +187,7 @@ def service_records(
 
 def trainings(conn: Connection, volunteer_no: str) -> list[dict[str, Any]]:
     """Training records, newest first (CQ-11)."""
-    t = content_tables["trainings"]
-    rows = conn.execute(
-        select(t).where(t.c.volunteer_no == volunteer_no).order_by(t.c.date.desc(), t.c.row_id)
-    )
-    return [dict(r._mapping) for r in rows]
+    return [dict(r._mapping) for r in conn.execute(_TRAININGS, {"key": volunteer_no})]
 
 
 @dataclass(frozen=True)
@@ -188,16 +202,12 @@ class HeldHonour:
 
 def honours(conn: Connection, subject: Subject, today: date) -> list[HeldHonour]:
     """All the subject's honours (CQ-12, BJ-8), public or not, with the visibility decision."""
-    h = content_tables["honours"]
     born = None
     if subject.kind == "person":
-        v = content_tables["volunteers"]
-        born = conn.execute(
-            select(v.c.birth_date).where(v.c.volunteer_no == subject.key)
-        ).scalar_one_or_none()
+        born = conn.execute(_BIRTH, {"key": subject.key}).scalar_one_or_none()
     out = []
-    where = [h.c.subject_kind == subject.kind, h.c.subject == subject.key]
-    for row, recorded in history.with_events(conn, h, "honour_id", where=where):
+    params = {"kind": subject.kind, "key": subject.key}
+    for row, recorded in history.rows_with_events(conn, _HONOURS, _HO, "honour_id", params):
         requested = min(
             (e.date for e in recorded if e.event == "deletion_requested" and e.date <= today),
             default=None,
@@ -213,13 +223,8 @@ def honours(conn: Connection, subject: Subject, today: date) -> list[HeldHonour]
 
 
 def _rows_about(conn: Connection, table: str, subject: Subject, order: str) -> list[dict[str, Any]]:
-    t = content_tables[table]
-    rows = conn.execute(
-        select(t)
-        .where(and_(t.c.subject_kind == subject.kind, t.c.subject == subject.key))
-        .order_by(t.c[order].desc(), t.c.row_id)
-    )
-    return [dict(r._mapping) for r in rows]
+    params = {"kind": subject.kind, "key": subject.key}
+    return [dict(r._mapping) for r in conn.execute(_ABOUT[(table, order)], params)]
 
 
 def complaints(conn: Connection, subject: Subject) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from volcredit.rules.calendar import WorkingCalendar
 from volcredit.rules.cases import CaseEvent, CaseStatus, EventMisfit, PenaltyFacts, replay
@@ -19,12 +19,18 @@ from volcredit.store.schema import content_tables
 penalties = content_tables["penalties"]
 
 
+_WORKDAYS = select(content_tables["workdays"].c.date, content_tables["workdays"].c.kind)
+# A subject's cases, built once (the self-query page runs it on every request).
+_SUBJECT_CASES = history.events_query(
+    penalties,
+    "case_id",
+    where=[penalties.c.subject_kind == bindparam("kind"), penalties.c.subject == bindparam("key")],
+)
+
+
 def store_calendar(conn: Connection) -> WorkingCalendar:
     """The official calendar: the bundled one plus the store's ``workdays`` rows."""
-    w = content_tables["workdays"]
-    return WorkingCalendar.from_rows(
-        (r.date, r.kind) for r in conn.execute(select(w.c.date, w.c.kind))
-    )
+    return WorkingCalendar.from_rows((r.date, r.kind) for r in conn.execute(_WORKDAYS))
 
 
 @dataclass(frozen=True)
@@ -72,10 +78,12 @@ def cases(
     """Every penalty case decided on or before ``today`` (only those about ``subject``, a
     ``(subject_kind, subject)`` pair, when given), in case order, streamed."""
     calendar = store_calendar(conn)
-    where = []
-    if subject is not None:
-        where = [penalties.c.subject_kind == subject[0], penalties.c.subject == subject[1]]
-    for penalty, recorded in history.with_events(conn, penalties, "case_id", where=where):
+    if subject is None:
+        rows = history.with_events(conn, penalties, "case_id")
+    else:
+        params = {"kind": subject[0], "key": subject[1]}
+        rows = history.rows_with_events(conn, _SUBJECT_CASES, penalties, "case_id", params)
+    for penalty, recorded in rows:
         events = [CaseEvent(e.event, e.date) for e in recorded]
         yield from _view(penalty, events, today, calendar, periods)
 

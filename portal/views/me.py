@@ -21,11 +21,11 @@ GONE = "登记信息中已没有您的记录，请联系登记机关。"
 
 @subject
 async def overview(request: Request) -> Response:
-    portal, _v = signed_in(request)
-    me = own_subject(request)
-    if me is None:
-        return error_page(request, 404, GONE)
-    with portal.store.read() as conn:
+    portal, v = signed_in(request)
+    with portal.store.read() as conn:  # one transaction for the whole page
+        me = held.find_subject(conn, *v.account.own) if v.account.own else None
+        if me is None:
+            return error_page(request, 404, GONE)
         ctx = record_context(
             conn,
             me,

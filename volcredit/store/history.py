@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, FromClause, insert, select, text
+from sqlalchemy import ColumnElement, Connection, FromClause, Select, insert, select, text
 
 from volcredit.store.schema import history
 
@@ -129,17 +129,16 @@ class RecordedEvent:
     note: str | None
 
 
-def with_events(
-    conn: Connection,
+def events_query(
     table: FromClause,
     key: str,
     first: Sequence[ColumnElement[Any]] = (),
     where: Sequence[ColumnElement[bool]] = (),
-) -> Iterator[tuple[dict[str, Any], list[RecordedEvent]]]:
-    """Every row of ``table`` (matching ``where``) with the history entries whose ``ref`` is its
-    ``key``, streamed: one query, one row and its events in memory at a time. Rows come in
-    ``first`` then ``key`` order (``first`` must not split one key's rows)."""
-    query = (
+) -> Select[Any]:
+    """Rows of ``table`` (matching ``where``) joined to the history entries whose ``ref`` is
+    their ``key``, in ``first`` then ``key`` then history order. Build it once for a hot path
+    (with ``bindparam`` in ``where``) and run it with :func:`rows_with_events`."""
+    return (
         select(
             table,
             history.c.event.label("_event"),
@@ -150,10 +149,20 @@ def with_events(
         .where(table.c[key].is_not(None), *where)
         .order_by(*first, table.c[key], history.c.seq)
     )
+
+
+def rows_with_events(
+    conn: Connection,
+    query: Select[Any],
+    table: FromClause,
+    key: str,
+    params: dict[str, Any] | None = None,
+) -> Iterator[tuple[dict[str, Any], list[RecordedEvent]]]:
+    """Run an :func:`events_query`: each row with its events, streamed (one row in memory)."""
     names = [c.name for c in table.columns]
     current: dict[str, Any] | None = None
     events: list[RecordedEvent] = []
-    for row in conn.execute(query.execution_options(yield_per=2000)):
+    for row in conn.execute(query.execution_options(yield_per=2000), params or {}):
         m = row._mapping
         if current is None or m[key] != current[key]:
             if current is not None:
@@ -163,6 +172,20 @@ def with_events(
             events.append(RecordedEvent(m["_event"], m["_event_date"], m["_event_note"]))
     if current is not None:
         yield current, events
+
+
+def with_events(
+    conn: Connection,
+    table: FromClause,
+    key: str,
+    first: Sequence[ColumnElement[Any]] = (),
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Iterator[tuple[dict[str, Any], list[RecordedEvent]]]:
+    """Every row of ``table`` (matching ``where``) with the history entries whose ``ref`` is its
+    ``key``, streamed: one query, one row and its events in memory at a time. Rows come in
+    ``first`` then ``key`` order (``first`` must not split one key's rows)."""
+    query = events_query(table, key, first, where)
+    return rows_with_events(conn, query, table, key)
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ def create(
             kind=kind,
             login=login.strip().upper(),
             subject=subject,
-            display_name=display_name,
+            display_name=display_name[:200],
             roles=",".join(roles),
             password_hash=password_hash,
             totp_secret=totp_secret,
@@ -196,11 +196,12 @@ def identity(conn: Connection, account: Account) -> Identity | None:
 # --- one-time codes -----------------------------------------------------------------------
 
 
-def _code_hash(login: str, code: str) -> str:
-    return hashlib.sha256(f"{login.upper()}:{code}".encode()).hexdigest()
+def _code_hash(kind: str, login: str, code: str) -> str:
+    """A code is bound to the account kind and login it was sent for."""
+    return hashlib.sha256(f"{kind}:{login.upper()}:{code}".encode()).hexdigest()
 
 
-def issue_code(conn: Connection, login: str, now: datetime) -> str:
+def issue_code(conn: Connection, kind: str, login: str, now: datetime) -> str:
     """A six-digit code for ``login``, valid 10 minutes; earlier codes stop working."""
     login = login.strip().upper()
     conn.execute(
@@ -212,7 +213,7 @@ def issue_code(conn: Connection, login: str, now: datetime) -> str:
     conn.execute(
         insert(one_time_codes).values(
             login=login,
-            code_hash=_code_hash(login, code),
+            code_hash=_code_hash(kind, login, code),
             created_at=now,
             expires_at=now + CODE_LIFETIME,
             attempts=0,
@@ -222,8 +223,9 @@ def issue_code(conn: Connection, login: str, now: datetime) -> str:
     return code
 
 
-def use_code(conn: Connection, login: str, code: str, now: datetime) -> bool:
-    """True once for the right, unexpired code; five wrong tries spend it."""
+def use_code(conn: Connection, kind: str, login: str, code: str, now: datetime) -> bool:
+    """True once for the right, unexpired code; five tries spend it. The try is counted by one
+    conditional UPDATE, so parallel guesses cannot exceed five."""
     login = login.strip().upper()
     row = conn.execute(
         select(one_time_codes)
@@ -231,11 +233,22 @@ def use_code(conn: Connection, login: str, code: str, now: datetime) -> bool:
         .order_by(one_time_codes.c.id.desc())
         .limit(1)
     ).first()
-    if row is None or row.expires_at < now or row.attempts >= CODE_MAX_ATTEMPTS:
+    if row is None or row.expires_at < now:
         return False
-    ok = hmac.compare_digest(row.code_hash, _code_hash(login, code.strip()))
-    values: dict[str, Any] = {"attempts": row.attempts + 1}
+    counted = conn.execute(
+        update(one_time_codes)
+        .where(
+            one_time_codes.c.id == row.id,
+            one_time_codes.c.attempts < CODE_MAX_ATTEMPTS,
+            one_time_codes.c.used_at.is_(None),
+        )
+        .values(attempts=one_time_codes.c.attempts + 1)
+    )
+    if counted.rowcount != 1:
+        return False
+    ok = hmac.compare_digest(row.code_hash, _code_hash(kind, login, code.strip()))
     if ok:
-        values["used_at"] = now
-    conn.execute(update(one_time_codes).where(one_time_codes.c.id == row.id).values(**values))
+        conn.execute(
+            update(one_time_codes).where(one_time_codes.c.id == row.id).values(used_at=now)
+        )
     return ok

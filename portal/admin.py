@@ -8,12 +8,16 @@ import pyotp
 import uvicorn
 
 from portal import accounts
+from portal.app import secret_key
 from portal.passwords import Passwords, password_problem
+from volcredit.settings import load_settings
 from volcredit.store.engine import open_store
 
 
 def run_server(host: str, port: int, workers: int, forwarded_allow_ips: str | None) -> None:
-    """uvicorn with ``workers`` processes, each building the app from the environment."""
+    """uvicorn with ``workers`` processes, each building the app from the environment. The CSRF
+    secret is settled first, before the workers start."""
+    secret_key(load_settings())
     uvicorn.run(
         "portal.asgi:from_environment",
         factory=True,

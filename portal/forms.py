@@ -11,11 +11,16 @@ from starlette.responses import RedirectResponse, Response
 from portal.context import portal_of, visitor
 
 MAX_FIELD = 2000
+MAX_SEQ = 2**31 - 1  # an INTEGER column on PostgreSQL
 
 
 def field(form: FormData, name: str) -> str:
+    """A form field's text; a value with a NUL character counts as not given (no store keeps
+    NUL in text, PostgreSQL refuses it)."""
     value = form.get(name)
-    return value[:MAX_FIELD] if isinstance(value, str) else ""
+    if not isinstance(value, str) or "\x00" in value:
+        return ""
+    return value[:MAX_FIELD]
 
 
 async def form_of(request: Request) -> FormData:
@@ -27,7 +32,7 @@ async def form_of(request: Request) -> FormData:
 def before_param(request: Request) -> int | None:
     """A ``?before=`` sequence number for paging back, or None if absent or not a number."""
     raw = request.query_params.get("before", "")
-    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
+    if raw.isascii() and raw.isdigit() and int(raw) <= MAX_SEQ:
         return int(raw)
     return None
 

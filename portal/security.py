@@ -92,7 +92,8 @@ class SecurityHeaders:
 
 
 class BodyLimit:
-    """Refuses a request body over ``MAX_BODY_BYTES`` (declared or streamed) with 413."""
+    """Refuses a request body over ``MAX_BODY_BYTES`` (declared or streamed) with 413, and an
+    address carrying a NUL character with 400 (PostgreSQL refuses NUL in text)."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -101,6 +102,10 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        raw = (scope.get("raw_path") or b"") + b"?" + (scope.get("query_string") or b"")
+        if b"%00" in raw or b"\x00" in raw or "\x00" in scope.get("path", ""):
+            await _plain(send, 400, "地址中含有不允许的字符。")
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):

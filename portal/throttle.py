@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select, text
 
 from volcredit.store.portal_tables import login_attempts
 
@@ -21,7 +21,12 @@ def throttle_keys(login: str, address: str) -> list[str]:
 
 
 def blocked(conn: Connection, keys: list[str], now: datetime) -> bool:
-    """True if any key has had ``MAX_TRIES`` tries in the last ``WINDOW``."""
+    """True if any key has had ``MAX_TRIES`` tries in the last ``WINDOW``. On PostgreSQL each
+    key is locked until the caller's transaction ends, so parallel tries cannot all pass the
+    count before any is recorded (SQLite's write transactions already run one at a time)."""
+    if conn.dialect.name == "postgresql":
+        for key in sorted(keys):
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
     for key in keys:
         count = conn.execute(
             select(func.count()).where(
@@ -37,3 +42,11 @@ def record_try(conn: Connection, keys: list[str], now: datetime) -> None:
     """Count one try against every key, and forget tries older than the window."""
     conn.execute(delete(login_attempts).where(login_attempts.c.at <= now - WINDOW))
     conn.execute(insert(login_attempts), [{"key": k, "at": now} for k in keys])
+
+
+def allow_try(conn: Connection, keys: list[str], now: datetime) -> bool:
+    """Count a try and say whether it may go ahead (False: too many tries, nothing counted)."""
+    if blocked(conn, keys, now):
+        return False
+    record_try(conn, keys, now)
+    return True

@@ -31,8 +31,10 @@ class AccessEntry:
 
 
 def record(conn: Connection, entry: AccessEntry, at: datetime) -> None:
-    """Append one access (inside the caller's write transaction)."""
-    conn.execute(insert(access_log).values(at=at, **entry.__dict__))
+    """Append one access (inside the caller's write transaction); texts are cut to their
+    columns' 200 characters."""
+    values = {k: v[:200] if isinstance(v, str) else v for k, v in entry.__dict__.items()}
+    conn.execute(insert(access_log).values(at=at, **values))
 
 
 def _page(conn: Connection, where: list[Any], limit: int, before: int | None) -> list[dict]:
@@ -50,6 +52,13 @@ def about(
     """Accesses to one subject's data, newest first (shown to the subject, and to auditors)."""
     where = [access_log.c.subject_kind == subject_kind, access_log.c.subject == subject]
     return _page(conn, where, limit, before)
+
+
+def under_consent(conn: Connection, consent_id: str) -> list[dict[str, Any]]:
+    """Every access made under one consent, newest first (BJ-14c: the subject sees each)."""
+    where = [access_log.c.authority == "consent", access_log.c.reference == consent_id]
+    rows = conn.execute(select(access_log).where(*where).order_by(access_log.c.seq.desc()))
+    return [dict(r._mapping) for r in rows]
 
 
 def by_actor(

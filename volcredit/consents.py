@@ -138,7 +138,7 @@ def issue(
         "code": new_code(),
         "subject_kind": subject.kind,
         "subject": subject.key,
-        "subject_name": subject.name,
+        "subject_name": subject.name[:200],
         "recipient_kind": consent.recipient_kind,
         "recipient_name": consent.recipient_name,
         "recipient_id": consent.recipient_id,

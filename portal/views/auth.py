@@ -15,6 +15,7 @@ from portal.passwords import password_problem
 from volcredit.held import find_subject
 
 GENERIC_LOGIN_ERROR = "账号或密码不正确。"
+TOO_MANY = "尝试次数过多，请 5 分钟后再试。"
 ACTIVATION_SENT = (
     "如果您填写的信息与登记信息一致，验证码已发送到登记的手机号码，10 分钟内有效。"
     "若未收到，请核对信息，或联系登记您信息的志愿服务组织。"
@@ -50,13 +51,13 @@ async def login(request: Request) -> Response:
     login_id, password = field(form, "login").strip(), field(form, "password")
     target = safe_next(field(form, "next"), "")
     now = portal.now()
-    keys = throttle.throttle_keys(login_id, request.client.host if request.client else "-")
+    keys = throttle.throttle_keys(login_id, client_address(request))
     with portal.store.write() as conn:
         if throttle.blocked(conn, keys, now):
             return render(
                 request,
                 "login.html",
-                {"message": "尝试次数过多，请 5 分钟后再试。", "next": target},
+                {"message": TOO_MANY, "next": target},
                 status_code=429,
             )
         throttle.record_try(conn, keys, now)
@@ -89,10 +90,10 @@ async def totp(request: Request) -> Response:
     portal, v = signed_in(request)
     form = await form_of(request)
     now = portal.now()
-    keys = throttle.throttle_keys(v.account.login, request.client.host if request.client else "-")
+    keys = throttle.throttle_keys(v.account.login, client_address(request))
     with portal.store.write() as conn:
         if throttle.blocked(conn, keys, now):
-            return render(request, "totp.html", {"message": "尝试次数过多，请 5 分钟后再试。"}, 429)
+            return render(request, "totp.html", {"message": TOO_MANY}, 429)
         throttle.record_try(conn, keys, now)
         ok = accounts.check_totp(conn, v.account, field(form, "code"), now)
         if ok:
@@ -142,18 +143,18 @@ async def activate(request: Request) -> Response:
             request, "activate.html", {"kind": claim.kind, "errors": errors, "values": values}, 400
         )
     now = portal.now()
-    keys = throttle.throttle_keys(claim.login, request.client.host if request.client else "-")
+    keys = throttle.throttle_keys(claim.login, client_address(request))
     with portal.store.write() as conn:
         if throttle.blocked(conn, keys, now):
             return render(
                 request,
                 "activate.html",
-                {"kind": claim.kind, "message": "尝试次数过多，请 5 分钟后再试。"},
+                {"kind": claim.kind, "message": TOO_MANY},
                 429,
             )
         throttle.record_try(conn, keys, now)
         match = accounts.match_claim(conn, claim)
-        code = accounts.issue_code(conn, claim.login, now) if match else None
+        code = accounts.issue_code(conn, claim.kind, claim.login, now) if match else None
     if match and code:
         portal.notifier.send(
             match[1],
@@ -190,7 +191,9 @@ async def activate_confirm(request: Request) -> Response:
     now = portal.now()
     hashed = await run_in_threadpool(portal.passwords.hash, password)
     with portal.store.write() as conn:
-        ok = subject is not None and accounts.use_code(conn, login_id, field(form, "code"), now)
+        ok = subject is not None and accounts.use_code(
+            conn, kind, login_id, field(form, "code"), now
+        )
         if ok and subject is not None:
             existing = accounts.by_login(conn, login_id)
             if existing is None:
@@ -225,6 +228,23 @@ def _subject_row(conn: Connection, kind: str, login_id: str) -> tuple[str, ...] 
     return None if found is None else (found.name,)
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
+async def password_again(request: Request, password: str) -> str | None:
+    """Check the logged-in account's password once more (a step-up), under the same throttle as
+    login; returns the problem for the form, or None."""
+    portal, v = signed_in(request)
+    keys = throttle.throttle_keys(v.account.login, client_address(request))
+    with portal.store.write() as conn:
+        if not throttle.allow_try(conn, keys, portal.now()):
+            return TOO_MANY
+    if not await portal.passwords.check(v.account.password_hash, password):
+        return "密码不正确"
+    return None
+
+
 @any_account
 async def password_form(request: Request) -> Response:
     return render(request, "password.html", {})
@@ -235,8 +255,9 @@ async def change_password(request: Request) -> Response:
     """A new password ends every session of the account, this one included (ASVS 3.3)."""
     portal, v = signed_in(request)
     form = await form_of(request)
-    if not await portal.passwords.check(v.account.password_hash, field(form, "current")):
-        return render(request, "password.html", {"errors": {"current": "当前密码不正确"}}, 400)
+    wrong = await password_again(request, field(form, "current"))
+    if wrong:
+        return render(request, "password.html", {"errors": {"current": wrong}}, 400)
     problem = password_problem(
         field(form, "password"), field(form, "confirm"), [v.account.login, v.account.display_name]
     )

@@ -101,11 +101,7 @@ async def consent_document(request: Request) -> Response:
     if row is None:
         return error_page(request, 404, "没有这份授权书。")
     with portal.store.read() as conn:
-        used = [
-            e
-            for e in access_log.about(conn, row["subject_kind"], row["subject"], limit=1000)
-            if e["authority"] == "consent" and e["reference"] == row["consent_id"]
-        ]
+        used = access_log.under_consent(conn, row["consent_id"])
     return render(
         request,
         "consent_document.html",

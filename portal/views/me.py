@@ -11,6 +11,7 @@ from portal.errors import error_page
 from portal.forms import before_param, field, form_of, render, see_other
 from portal.guards import subject
 from portal.record import page_number, record_context
+from portal.views.auth import password_again
 from volcredit import access_log, held
 from volcredit.access_log import AccessEntry
 from volcredit.store import history
@@ -50,8 +51,9 @@ async def reveal_id(request: Request) -> Response:
     form = await form_of(request)
     if me is None:
         return error_page(request, 404, GONE)
-    if not await portal.passwords.check(v.account.password_hash, field(form, "password")):
-        return render(request, "reveal.html", {"errors": {"password": "密码不正确"}}, 400)
+    wrong = await password_again(request, field(form, "password"))
+    if wrong:
+        return render(request, "reveal.html", {"errors": {"password": wrong}}, 400)
     with portal.store.write() as conn:
         basic = held.basic_info(conn, me)
         entry = AccessEntry(

@@ -17,8 +17,9 @@ from portal.guards import staff
 from portal.record import Authority, logged_record
 from portal.views.consent import consent_request
 from volcredit import access_log, consents, held
+from volcredit.access_log import AccessEntry
 from volcredit.overview import cases
-from volcredit.rules.access import LOOKUP_ROLES, STAFF_ROLES, duty_access
+from volcredit.rules.access import LOOKUP_ROLES, STAFF_ROLES, duty_access, duty_reference_problem
 
 SUBJECT_KINDS = {"person": "志愿者（志愿者编号）", "organisation": "组织（统一社会信用代码）"}
 
@@ -164,11 +165,29 @@ def _sniff(data: bytes) -> str | None:
 
 @staff("records_officer", "auditor")
 async def consent_scan(request: Request) -> Response:
-    portal = portal_of(request)
-    with portal.store.read() as conn:
-        found = consents.scan_of(conn, request.path_params["consent_id"])
-    if found is None:
-        return error_page(request, 404, "没有这份扫描件。")
+    """A signed paper consent's scan: a personal document, so a duty reference is required and
+    the download is logged against the consent's subject (BJ-23, BJ-15)."""
+    portal, v = signed_in(request)
+    ref = request.query_params.get("ref", "").strip()
+    problem = duty_reference_problem(ref)
+    if problem:
+        return error_page(request, 403, f"{problem}（BJ-23）")
+    consent_id = request.path_params["consent_id"]
+    with portal.store.write() as conn:
+        found = consents.scan_of(conn, consent_id)
+        row = consents.get(conn, consent_id)
+        if found is None or row is None:
+            return error_page(request, 404, "没有这份扫描件。")
+        entry = AccessEntry(
+            v.account.account_id,
+            f"{v.account.display_name}（工作人员）",
+            row["subject_kind"],
+            row["subject"],
+            "duty",
+            ref,
+            "纸质授权书扫描件",
+        )
+        access_log.record(conn, entry, portal.now())
     _name, content_type, data = found
     return Response(
         data,

@@ -119,7 +119,10 @@ def test_paper_consent_recorded_by_staff_works_the_same_bj_14c(world: World) -> 
     subject = world.volunteer()
     assert "（纸质）" in subject.get("/me/consents").text
     consent_id = view.url.path.rsplit("/", 1)[1]
-    assert officer.get(f"/staff/consents/{consent_id}/scan").content == scan
+    assert officer.get(f"/staff/consents/{consent_id}/scan").status_code == 403  # no reference
+    got = officer.get(f"/staff/consents/{consent_id}/scan", params={"ref": "核对纸质授权"})
+    assert got.content == scan
+    assert "纸质授权书扫描件" in subject.get("/me/access-log").text  # the download is logged
 
 
 def test_paper_consent_refuses_a_file_that_is_not_a_scan_bj_14c(world: World) -> None:

@@ -272,3 +272,32 @@ def test_hsts_only_over_https_asvs_14_4_5(sqlite_world: World) -> None:
     assert "strict-transport-security" not in asyncio.run(fetch("http://portal.example")).headers
     max_age = re.fullmatch(r"max-age=(\d+).*", secure.headers["strict-transport-security"])
     assert max_age and int(max_age.group(1)) >= 31536000
+
+
+def test_nul_characters_and_huge_numbers_are_refused_not_500(world: World) -> None:
+    """ASVS 5.1.3, 7.4.1 on both stores (PostgreSQL refuses NUL in text and INTEGER overflow):
+    a NUL in a form field, a path or a query, and an out-of-range page number, never give 500."""
+    anon = world.client()
+    r = world.post(anon, "/login", {"login": "V0001\x00", "password": PASSWORD})
+    assert r.status_code == 400 and "账号或密码不正确" in r.text
+    vol = world.volunteer()
+    for path in ("/me/consents/%00", "/consents/x%00y", "/search?q=%00"):
+        assert vol.get(path).status_code == 400, path
+    r = world.post(vol, "/consents/redeem", {"code": "\x00"})
+    assert r.status_code == 400
+    page = vol.get("/me/access-log", params={"before": str(2**31)})
+    assert page.status_code == 200
+
+
+def test_password_step_up_is_throttled_asvs_2_2_1(world: World) -> None:
+    """ASVS 2.2.1: re-entering the password (full ID number, password change) counts against
+    the same 10 tries in 5 minutes as login, so a stolen session cannot guess the password."""
+    vol = world.volunteer()  # the login itself was one try
+    for _ in range(9):
+        wrong = world.post(vol, "/me/id-number", {"password": "wrong-guess-0000-aaaa"})
+        assert wrong.status_code == 400 and "密码不正确" in wrong.text
+    blocked = world.post(vol, "/me/id-number", {"password": PASSWORD})
+    assert blocked.status_code == 400 and "尝试次数过多" in blocked.text
+    world.clock.advance(timedelta(minutes=5))
+    vol = world.login("V0001")
+    assert world.post(vol, "/me/id-number", {"password": PASSWORD}).status_code == 200

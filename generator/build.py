@@ -24,7 +24,7 @@ import material
 from jinja2 import Environment
 from sqlalchemy import Connection, select
 
-from generator import downloads, registers
+from generator import downloads, identification_pages, registers, spotcheck_pages
 from generator.feeds import FeedEntry, SitemapWriter, write_atom
 from generator.home import home_markdown
 from generator.leakgate import Leak, scan_site
@@ -39,6 +39,7 @@ from volcredit.settings import Settings
 from volcredit.store import history
 from volcredit.store.engine import Store
 from volcredit.store.schema import content_tables
+from volcredit.store.schema import history as history_table
 
 REPO = Path(__file__).resolve().parent.parent
 _THEME_DIRS = (Path(material.__file__).parent / "templates", REPO / "site_templates" / "theme")
@@ -170,7 +171,11 @@ def _render(
         registers.write_organisation_pages(pages, conn, today, periods, regions)
         registers.write_honours(pages, conn, today, regions, news)
         registers.write_disclosures(pages, conn, today, periods, regions, news)
-        registers.write_identification_announcements(pages, conn, today, regions, news)
+        news.identification = identification_pages.write_identification_announcements(
+            pages, conn, today, regions
+        )
+        identification_pages.write_coverage(pages, conn, today)
+        news.draws = spotcheck_pages.write_spotchecks(pages, conn, today, regions)
         registers.write_announcement_index(pages, regions, news)
     with clock("downloads"):
         _downloads(conn, site, today, settings)
@@ -196,15 +201,22 @@ def _downloads(conn: Connection, site: Path, today: date, settings: Settings) ->
 def _feed(
     news: registers.Announcements, regions: dict[str, pub.PublicRegion], today: date
 ) -> list[FeedEntry]:
-    entries = []
-    for year, code, n in news.identification:
-        name = pub.region_name(regions, code)
+    entries = [
+        FeedEntry(
+            identification_pages.announcement_title(pub.region_name(regions, a.region), a.year),
+            f"{a.rel}/",
+            a.published_on,
+            f"已认定的志愿服务组织 {a.organisations} 家",
+        )
+        for a in news.identification
+    ]
+    for d in news.draws:
         entries.append(
             FeedEntry(
-                f"{name}{year}年志愿服务组织认定公告",
-                f"announcements/identification/{year}/{code}/",
-                date(year, 6, 30),
-                f"已认定的志愿服务组织 {n} 家",
+                f"{d.year}年志愿服务记录与证明抽查名单",
+                f"{d.rel}/",
+                d.drawn_on,
+                f"随机种子 {d.seed}，抽取 {d.drawn} 家",
             )
         )
     for n in news.notices:
@@ -245,6 +257,11 @@ def _private_values(conn: Connection) -> Iterator[tuple[str, str]]:
         for value in _distinct(conn, table, name):
             if str(value) not in public:
                 yield f"{table}.{name}", str(value)
+    # No page shows a history note: staff reasons, statements, spot-check findings (PUB-1).
+    notes = select(history_table.c.note).where(history_table.c.note.is_not(None)).distinct()
+    for (note,) in conn.execute(notes.execution_options(yield_per=5000)):
+        if note not in public:
+            yield "history.note", note
 
 
 def _not_vendor(site: Path, leaks: list[Leak]) -> list[Leak]:

@@ -13,20 +13,21 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from generator.identification_pages import AnnouncedList, announcement_title
 from generator.pages import PageWriter
+from generator.spotcheck_pages import YearDraw
 from volcredit import publication as pub
-from volcredit.rules.visibility import OrganisationItem, visibility
 from volcredit.settings import PublicityPeriods
 
 PAGE_SIZE = 500  # entries per listing page
-ANNOUNCEMENT_DAY = (6, 30)  # HN-1d: each year's announcement is due by 30 June
 
 
 @dataclass
 class Announcements:
     """What the announcement index and the feed list, gathered while the pages are written."""
 
-    identification: list[tuple[int, str, int]] = field(default_factory=list)  # year, region, n
+    identification: list[AnnouncedList] = field(default_factory=list)  # as recorded (HN-1d)
+    draws: list[YearDraw] = field(default_factory=list)  # published spot-check draws (HN-2c)
     removals: int = 0
     last_removal: date | None = None
     notices: list[pub.PublicNotice] = field(default_factory=list)
@@ -229,55 +230,39 @@ def write_disclosures(
     )
 
 
-def write_identification_announcements(
-    w: PageWriter,
-    conn: Connection,
-    today: date,
-    regions: dict[str, pub.PublicRegion],
-    news: Announcements,
-) -> None:
-    """HN-1d: each region's yearly list of identified organisations, as of 30 June that year
-    (or today, for the current year before 30 June)."""
-    for code, group in groupby(pub.organisations(conn, today), key=lambda o: o.region):
-        orgs = list(group)  # one region at a time
-        for year in range(min(o.identified_on.year for o in orgs), today.year + 1):
-            as_of = min(today, date(year, *ANNOUNCEMENT_DAY))
-            listed = [o for o in orgs if _identified(o, as_of)]
-            if not listed:
-                continue
-            name = pub.region_name(regions, code)
-            w.write(
-                f"announcements/identification/{year}/{code}",
-                "registers/identification.html",
-                f"{name}{year}年志愿服务组织认定公告",
-                orgs=listed,
-                region_name=name,
-            )
-            news.identification.append((year, code, len(listed)))
-
-
-def _identified(org: pub.PublicOrganisation, as_of: date) -> bool:
-    decision = visibility(OrganisationItem(org.identified_on, org.removed_on), as_of)
-    return decision.public and decision.removed_on is None
-
-
 def write_announcement_index(
     w: PageWriter, regions: dict[str, pub.PublicRegion], news: Announcements
 ) -> None:
+    """The announcements by kind; the yearly identification announcements by year, newest
+    first (HN-1d), with the coverage and spot-check pages (HN-2c)."""
     by_year: dict[int, list[dict[str, str]]] = defaultdict(list)
-    for year, code, n in sorted(news.identification, key=lambda t: (-t[0], t[1])):
-        name = pub.region_name(regions, code)
-        by_year[year].append(
+    for a in sorted(news.identification, key=lambda a: (-a.year, a.region)):
+        by_year[a.year].append(
             {
-                "href": f"announcements/identification/{year}/{code}/",
-                "text": f"{name}{year}年志愿服务组织认定公告",
-                "note": f"{n} 家",
+                "href": f"{a.rel}/",
+                "text": announcement_title(pub.region_name(regions, a.region), a.year),
+                "note": f"{a.published_on.isoformat()} 发布，{a.organisations} 家",
             }
         )
     sections: list[dict[str, Any]] = [
+        {
+            "heading": "标识覆盖率与抽查",
+            "links": [
+                {"href": "coverage/", "text": "志愿服务组织标识覆盖率", "note": "每百万人口"},
+                {
+                    "href": "spotchecks/",
+                    "text": "志愿服务记录与证明抽查名单",
+                    "note": f"{len(news.draws)} 个年度",
+                },
+            ],
+        }
+    ]
+    sections += [
         {"heading": f"{year} 年志愿服务组织认定公告", "links": links}
         for year, links in by_year.items()
     ]
+    if not by_year:
+        sections.append({"heading": "志愿服务组织认定公告", "links": []})
     sections.append(
         {
             "heading": "撤销认定公告",
@@ -312,4 +297,10 @@ def write_announcement_index(
             ],
         }
     )
-    w.write("announcements", "registers/links.html", "公告", sections=sections)
+    w.write(
+        "announcements",
+        "registers/links.html",
+        "公告",
+        sections=sections,
+        lead="各级民政部门每年 6 月 30 日前公告本级认定（标识）的志愿服务组织（HN-1d）。",
+    )

@@ -21,7 +21,13 @@ CODE_LIFETIME = timedelta(minutes=10)
 CODE_MAX_ATTEMPTS = 5
 KIND_SUBJECT = {"volunteer": "person", "organisation": "organisation"}
 KIND_LABELS = {"volunteer": "志愿者", "organisation": "组织", "staff": "工作人员"}
-ROLE_LABELS = {"records_officer": "记录管理员", "case_officer": "案件承办人", "auditor": "审计员"}
+ROLE_LABELS = {
+    "records_officer": "记录管理员",
+    "case_officer": "案件承办人",
+    "auditor": "审计员",
+    "registry_officer": "组织认定与公告",
+    "inspector": "抽查人员",
+}
 
 
 @dataclass(frozen=True)

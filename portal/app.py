@@ -30,7 +30,7 @@ from portal.security import (
     with_csrf,
 )
 from portal.templating import templates
-from portal.views import auth, consent, me, public, staff
+from portal.views import announcements, auth, consent, identification, me, public, spotchecks, staff
 from volcredit.settings import DEFAULT_SECRET_KEY_FILE, Settings
 from volcredit.store.engine import Store
 
@@ -67,6 +67,7 @@ def routes(site_dir: Path) -> list[BaseRoute]:
         Route("/me/id-number", me.reveal_id, methods=POST),
         Route("/me/honours/{honour_id}/delete", me.request_deletion, methods=POST),
         Route("/me/access-log", me.my_access_log, methods=GET),
+        Route("/me/identification", me.request_identification, methods=POST),
         Route("/me/consents", consent.my_consents, methods=GET),
         Route("/me/consents", consent.issue_consent, methods=POST),
         Route("/me/consents/{consent_id}", consent.consent_document, methods=GET),
@@ -83,6 +84,20 @@ def routes(site_dir: Path) -> list[BaseRoute]:
         Route("/staff/consents/paper", staff.record_paper, methods=POST),
         Route("/staff/consents/{consent_id}/scan", staff.consent_scan, methods=GET),
         Route("/staff/audit", staff.audit, methods=GET),
+        Route("/staff/identification", identification.request_list, methods=GET),
+        Route("/staff/identification/{uscc}", identification.organisation_page, methods=GET),
+        Route("/staff/identification/{uscc}", identification.decide, methods=POST),
+        Route("/staff/announcements", announcements.overview, methods=GET),
+        Route("/staff/announcements", announcements.publish, methods=POST),
+        Route("/staff/spotchecks", spotchecks.overview, methods=GET),
+        Route("/staff/spotchecks", spotchecks.draw, methods=POST),
+        Route(
+            "/staff/spotchecks/{year}/report/{unit}.csv",
+            spotchecks.report_download,
+            methods=GET,
+        ),
+        Route("/staff/spotchecks/{year}/{uscc}", spotchecks.checklist_page, methods=GET),
+        Route("/staff/spotchecks/{year}/{uscc}", spotchecks.record, methods=POST),
         # The built public site, served beside the portal (a symlink switched by each build).
         Mount("/", SiteFiles(directory=site_dir, html=True, check_dir=False), name="site"),
     ]

@@ -32,7 +32,7 @@ def record_context(
     shown = set(classes)
     ctx: dict[str, Any] = {"subject": subject, "classes": [c for c in InfoClass if c in shown]}
     if InfoClass.BASIC in shown:
-        ctx["basic"] = held.basic_info(conn, subject)
+        ctx["basic"] = held.basic_info(conn, subject, today)
     if subject.kind == "person" and InfoClass.SERVICE in shown:
         page = max(records_page, 1)
         ctx["hours"] = held.hours_summary(conn, subject.key)

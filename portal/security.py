@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from asgi_csrf import asgi_csrf
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -189,10 +190,23 @@ class MultipartCsrf:
         await self.app(scope, replay_receive, send)
 
 
+def _complete_multipart(scope: Scope, body: bytes) -> bool:
+    """The body has its closing boundary: a truncated one is refused before parsing,
+    because the parser leaves the temporary file of an unfinished file part open."""
+    content_type = Headers(scope=scope).get("content-type", "")
+    match = re.search(r'boundary="?([^";]+)"?', content_type)
+    if match is None:
+        return False
+    closing = b"--" + match.group(1).encode("latin-1") + b"--"
+    return closing in body
+
+
 async def _multipart_token(scope: Scope, body: bytes) -> str | None:
     async def once() -> Message:
         return {"type": "http.request", "body": body, "more_body": False}
 
+    if not _complete_multipart(scope, body):
+        return None
     try:
         form = await Request(scope, once).form(max_files=1, max_fields=1000)
     except Exception:  # a malformed body: no token

@@ -13,6 +13,7 @@ CLI_MODULES = {
     Path("volcredit/cli.py"),
     Path("volcredit/cli_portal.py"),
     Path("volcredit/cli_demo.py"),
+    Path("volcredit/cli_orgs.py"),
 }
 CORE_THIRD_PARTY = {
     "sqlalchemy",

@@ -1,8 +1,11 @@
 """``volcredit check --today D``: re-validate the store and report rule warnings.
 
 Errors (exit non-zero): a broken history chain (BJ-23), stored events that no longer fit a case
-(BJ-16/17/18). Warnings: late records (HN-2a), records whose timeliness cannot be checked,
-identifications that contradict HN-1a–c, open deadlines in years without calendar data (PERIOD).
+(BJ-16/17/18), a region's yearly announcement not out after 30 June (HN-1d). Warnings: late
+records (HN-2a), records whose timeliness cannot be checked, identifications that contradict
+HN-1a–c, an announcement due within June or published late, a region short of the coverage
+target (HN-1d), no spot-check draw recorded by 1 September (HN-2c), open deadlines in years
+without calendar data (PERIOD).
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from datetime import date
 
 from sqlalchemy import Connection, func, select
 
+from volcredit import announcements, identification
 from volcredit.overview import cases
 from volcredit.problems import Problem, Severity
-from volcredit.rules.identification import OrganisationStanding, identification_findings
+from volcredit.rules.identification import identification_findings
 from volcredit.settings import PublicityPeriods
+from volcredit.spotcheck import DRAW_LAST_DAY, recorded_draws
 from volcredit.store import history
 from volcredit.store.schema import content_tables
 
@@ -35,6 +40,8 @@ def check_store(conn: Connection, today: date, periods: PublicityPeriods) -> Ite
         yield _error("history", "", message, "BJ-23")
     yield from _late_records(conn, today)
     yield from _organisations(conn, today)
+    yield from _announcements(conn, today)
+    yield from _spot_check_draw(conn, today)
     for view in cases(conn, today, periods):
         where = f"penalties {view.penalty['case_id']}"
         if view.error:
@@ -92,17 +99,14 @@ def _late_records(conn: Connection, today: date) -> Iterator[Problem]:
 
 
 def _organisations(conn: Connection, today: date) -> Iterator[Problem]:
+    """HN-1a–c on the imported facts with the decisions recorded since."""
+    found = identification.decisions(conn, today)
     o = content_tables["organisations"]
     query = select(o).order_by(o.c.uscc)
     for row in conn.execute(query.execution_options(yield_per=5000)):
-        standing = OrganisationStanding(
-            row.name,
-            row.charter_volunteer_purpose,
-            row.identified_on,
-            row.identification_basis,
-            row.identification_removed_on,
-        )
-        for rule, message in identification_findings(standing, today):
+        current = identification.state(row, found, today)
+        standing = identification.standing_of(row)
+        for rule, message in identification_findings(standing, current, today):
             yield _warning(
                 f"organisations（{row.name} {row.uscc}）",
                 "identified_on",
@@ -110,3 +114,34 @@ def _organisations(conn: Connection, today: date) -> Iterator[Problem]:
                 rule,
                 row.source_line,
             )
+
+
+def _announcements(conn: Connection, today: date) -> Iterator[Problem]:
+    """HN-1d: the year's announcement per region, and each region's coverage figure."""
+    for region, late in announcements.lateness(conn, today):
+        where = f"regions（{region.name} {region.code}）"
+        make = _error if late.error else _warning
+        yield make(where, "announcement", late.message, "HN-1d")
+    for region, _year, message in announcements.changed_since_published(conn, today):
+        yield _warning(f"regions（{region.name} {region.code}）", "announcement", message, "HN-1d")
+    for row in announcements.coverage_by_region(conn, today):
+        c = row.coverage
+        if c.shortfall:
+            yield _warning(
+                f"regions（{row.region.name} {row.region.code}）",
+                "population",
+                f"每百万人口认定 {c.per_million} 家，低于 20 家的目标，缺 {c.shortfall} 家",
+                "HN-1d",
+            )
+
+
+def _spot_check_draw(conn: Connection, today: date) -> Iterator[Problem]:
+    """HN-2c: the year's checks happen before September, so the draw must be recorded by then."""
+    if today > date(today.year, *DRAW_LAST_DAY) and not recorded_draws(conn, today.year):
+        yield _warning(
+            "history",
+            "spot_check_drawn",
+            f"{today.year} 年尚未记录抽查名单（应在 9 月前完成抽查）："
+            "运行 volcredit spotcheck --record",
+            "HN-2c",
+        )

@@ -131,43 +131,6 @@ def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_spotcheck(args: argparse.Namespace, settings: Settings) -> int:
-    """The HN-2c draw for --year with --seed: per city and county, reproducible."""
-    from volcredit.spotcheck import region_draws
-
-    store = _store(args, settings)
-    with store.read() as conn:
-        draws = list(region_draws(conn, args.year, args.seed))
-    store.dispose()
-    if args.format == "json":
-        payload = {
-            "year": args.year,
-            "seed": args.seed,
-            "regions": [
-                {
-                    "code": d.code,
-                    "name": d.name,
-                    "level": d.level,
-                    "candidates": d.candidates,
-                    "drawn": [
-                        {"uscc": x.candidate.uscc, "name": x.candidate.name, "reason": x.reason}
-                        for x in d.drawn
-                    ],
-                }
-                for d in draws
-            ],
-        }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
-        return 0
-    print(f"{args.year} 年志愿服务组织抽查名单（种子 {args.seed}，HN-2c）")
-    reasons = {"complaint": "当年有投诉，必查", "weighted": "按志愿者人数和活动量加权抽取"}
-    for d in draws:
-        print(f"\n{d.name}（{d.code}）：候选 {d.candidates} 个，抽取 {len(d.drawn)} 个")
-        for x in d.drawn:
-            print(f"- {x.candidate.uscc}  {x.candidate.name}（{reasons[x.reason]}）")
-    return 0
-
-
 def cmd_verify_history(args: argparse.Namespace, settings: Settings) -> int:
     """Walk the hash-chained history and report any edited, inserted or deleted event (BJ-23)."""
     from volcredit.store import history
@@ -242,6 +205,10 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     status = cmd_load(args, settings)
     if status:
         return status
+    from volcredit.cli_demo import demo_portal, demo_publications
+
+    print("\n== 年度认定公告和抽查名单（示例：按当时的日期补记）")
+    demo_publications(args, settings)
     print(f"\n== 案件一览（{args.today.isoformat()}）")
     args.format, args.overdue = "text", False
     cmd_cases(args, settings)
@@ -254,7 +221,6 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         return status
     home = Path(args.site).absolute() / "index.html"
     print(f"用浏览器打开 {home} 即可浏览（无需网络服务）。")
-    from volcredit.cli_demo import demo_portal
 
     return demo_portal(args, settings)
 
@@ -299,11 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overdue", action="store_true", help="只列出逾期案件")
     p.set_defaults(func=cmd_cases)
 
-    p = sub.add_parser("spotcheck", parents=[common], help="按公布的种子抽取年度抽查组织（HN-2c）")
-    p.add_argument("--year", type=int, required=True, help="抽查年度")
-    p.add_argument("--seed", required=True, help="公布的随机种子（同一种子得到同一名单）")
-    p.add_argument("--format", choices=("json", "text"), default="text")
-    p.set_defaults(func=cmd_spotcheck)
+    from volcredit.cli_orgs import add_parsers as add_organisation_parsers
+
+    add_organisation_parsers(sub, common, dated)
 
     p = sub.add_parser("verify-history", parents=[common], help="校验哈希链历史记录是否被篡改")
     p.add_argument("--expect-head", metavar="HASH", help="与另行保存的链头比对（可发现末尾被删除）")

@@ -4,12 +4,48 @@ from __future__ import annotations
 
 import argparse
 import os
+from datetime import date
 
+from volcredit.rules.access import STAFF_ROLES
 from volcredit.settings import Settings
 
 DEMO_STAFF = "demo-staff"
 DEMO_STAFF_PASSWORD = "demo-staff-correct-horse-42"  # the demo's own store only
 DEMO_TOTP_SECRET = "VOLCREDITDEMOTOTPSECRETBASE32AAA"  # printed so the demo can be tried
+
+
+# What a web team did in earlier years, replayed on the sample store (HN-1d, HN-2c).
+DEMO_ANNOUNCEMENTS = (
+    (2024, date(2024, 6, 25)),
+    (2025, date(2025, 6, 20)),
+    (2026, date(2026, 6, 19)),
+)
+DEMO_DRAW = (2026, "湖南-2026-示例种子", date(2026, 7, 15))
+
+
+def demo_publications(args: argparse.Namespace, settings: Settings) -> None:
+    """Publish the sample years' announcements and record the 2026 spot-check draw, as the
+    commands ``announce`` and ``spotcheck --record`` would have on those dates (idempotent)."""
+    from volcredit.cli_orgs import cmd_announce, cmd_spotcheck
+
+    today = args.today
+    for year, day in DEMO_ANNOUNCEMENTS:
+        if day <= today:
+            cmd_announce(
+                argparse.Namespace(db=getattr(args, "db", None), year=year, today=day, region=None),
+                settings,
+            )
+    year, seed, day = DEMO_DRAW
+    if day <= today:
+        draw = argparse.Namespace(
+            db=getattr(args, "db", None),
+            year=year,
+            seed=seed,
+            today=day,
+            record=True,
+            format="text",
+        )
+        cmd_spotcheck(draw, settings)
 
 
 def demo_portal(args: argparse.Namespace, settings: Settings) -> int:
@@ -40,7 +76,7 @@ def demo_portal(args: argparse.Namespace, settings: Settings) -> int:
             db,
             DEMO_STAFF,
             "演示工作人员",
-            ["records_officer", "case_officer", "auditor"],
+            list(STAFF_ROLES),
             DEMO_STAFF_PASSWORD,
             DEMO_TOTP_SECRET,
         )

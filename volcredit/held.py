@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
 
+from volcredit import identification
 from volcredit.overview import CaseView, cases
 from volcredit.publication import ADULT_AGE
 from volcredit.rules.periods import age_on
@@ -138,13 +139,21 @@ def find_subject(conn: Connection, kind: str, key: str) -> Subject | None:
     return None if name is None else Subject(kind, key, name)
 
 
-def basic_info(conn: Connection, subject: Subject) -> dict[str, Any]:
+def basic_info(conn: Connection, subject: Subject, today: date | None = None) -> dict[str, Any]:
     """The subject's register row, every contract field included (BJ-7, CQ-6/7), with the name
-    of its region as ``region_name``."""
+    of its region as ``region_name``; for an organisation on ``today``, its identification with
+    the decisions recorded since the import (HN-1a–c)."""
     data = dict(conn.execute(_BASIC[subject.kind], {"key": subject.key}).one()._mapping)
     data.pop("row_id", None)
     data.pop("source_line", None)
     data["region_name"] = data["region_name"] or data["region"]
+    if subject.kind == "organisation" and today is not None:
+        current = identification.state(
+            data, identification.decisions(conn, today, subject.key), today
+        )
+        data["identified_on"] = current.identified_on
+        data["identification_basis"] = current.basis
+        data["identification_removed_on"] = current.removed_on
     return data
 
 

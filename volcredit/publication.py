@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
+from volcredit import identification
 from volcredit.overview import cases
 from volcredit.rules.cases import CaseState
 from volcredit.rules.masking import MaskKind, mask
@@ -123,36 +125,48 @@ def regions(conn: Connection) -> dict[str, PublicRegion]:
     return {row.code: PublicRegion(*row) for row in rows}
 
 
+def _organisation_item(found: identification.Decisions, row: Any, today: date) -> OrganisationItem:
+    """The organisation as the visibility function sees it: imported facts + decisions (HN-1)."""
+    current = identification.state(row, found, today)
+    return OrganisationItem(current.identified_on, current.removed_on)
+
+
 def organisations(
-    conn: Connection, today: date, by_uscc: bool = False
+    conn: Connection,
+    today: date,
+    by_uscc: bool = False,
+    region: str | None = None,
+    found: identification.Decisions | None = None,
 ) -> Iterator[PublicOrganisation]:
-    """Identified organisations (PUB-2), by region then USCC (or by USCC alone)."""
+    """Identified organisations (PUB-2), by region then USCC (or by USCC alone), optionally
+    only those registered in ``region``; identification decisions recorded since the import
+    (HN-1a–c) count from their date (pass ``found`` to read them once for many calls)."""
+    if found is None:
+        found = identification.decisions(conn, today)
     o = content_tables["organisations"]
-    query = (
-        select(
-            o.c.uscc,
-            o.c.name,
-            o.c.registration_authority,
-            o.c.region,
-            o.c.identified_on,
-            o.c.identification_basis,
-            o.c.identification_removed_on,
-        )
-        .where(o.c.identified_on.is_not(None))
-        .order_by(*([] if by_uscc else [o.c.region]), o.c.uscc)
-    )
+    query = select(
+        o.c.uscc,
+        o.c.name,
+        o.c.registration_authority,
+        o.c.region,
+        o.c.charter_volunteer_purpose,
+        o.c.identified_on,
+        o.c.identification_basis,
+        o.c.identification_removed_on,
+    ).order_by(*([] if by_uscc else [o.c.region]), o.c.uscc)
+    if region is not None:
+        query = query.where(o.c.region == region)
     for row in conn.execute(query.execution_options(yield_per=5000)):
-        decision = visibility(
-            OrganisationItem(row.identified_on, row.identification_removed_on), today
-        )
-        if decision.public:
+        current = identification.state(row, found, today)
+        decision = visibility(OrganisationItem(current.identified_on, current.removed_on), today)
+        if decision.public and current.identified_on is not None:
             yield PublicOrganisation(
                 row.uscc,
                 row.name,
                 row.registration_authority,
                 row.region,
-                row.identified_on,
-                row.identification_basis,
+                current.identified_on,
+                current.basis or "",
                 decision.removed_on,
             )
 
@@ -175,7 +189,10 @@ def honours(conn: Connection, today: date, by_subject: bool = False) -> Iterator
             v.c.birth_date,
             o.c.name.label("org_name"),
             o.c.region.label("org_region"),
+            o.c.uscc,
+            o.c.charter_volunteer_purpose,
             o.c.identified_on,
+            o.c.identification_basis,
             o.c.identification_removed_on,
         )
         .outerjoin(v, and_(h.c.subject_kind == "person", v.c.volunteer_no == h.c.subject))
@@ -183,6 +200,7 @@ def honours(conn: Connection, today: date, by_subject: bool = False) -> Iterator
         .subquery()
     )
     first = [joined.c.subject_kind, joined.c.subject] if by_subject else [joined.c.awarded_on]
+    found = identification.decisions(conn, today)
     for item, recorded in history.with_events(conn, joined, "honour_id", first):
         deleted = min((e.date for e in recorded if e.event == "deletion_requested"), default=None)
         if item["subject_kind"] == "person":
@@ -193,8 +211,8 @@ def honours(conn: Connection, today: date, by_subject: bool = False) -> Iterator
         else:
             adult = True
             name, region, uscc = item["org_name"], item["org_region"], item["subject"]
-            org = OrganisationItem(item["identified_on"], item["identification_removed_on"])
-            has_page = visibility(org, today).public
+            org_row = {**item, "name": name}
+            has_page = visibility(_organisation_item(found, org_row, today), today).public
         if name is None:
             continue
         decision = visibility(
@@ -233,12 +251,9 @@ def _subject(conn: Connection, kind: str, ref: str, masked: bool, today: date) -
             return _Subject(mask(MaskKind.PERSON_NAME, row.name), row.region, None, False, row.name)
         return _Subject(row.name, row.region, None, False, None)
     o = content_tables["organisations"]
-    row = conn.execute(
-        select(o.c.name, o.c.region, o.c.identified_on, o.c.identification_removed_on).where(
-            o.c.uscc == ref
-        )
-    ).one()
-    page = visibility(OrganisationItem(row.identified_on, row.identification_removed_on), today)
+    row = conn.execute(select(o).where(o.c.uscc == ref)).one()
+    found = identification.decisions(conn, today, ref)
+    page = visibility(_organisation_item(found, row, today), today)
     return _Subject(row.name, row.region, ref, page.public, None)
 
 

@@ -1,5 +1,6 @@
 """Self-query (BJ-14b, CQ-6–13): everything held about me, the full ID number after the
-password, a request to delete a published honour (BJ-17b), and my access log (BJ-15)."""
+password, a request to delete a published honour (BJ-17b), my access log (BJ-15), and an
+organisation's request to be identified as a volunteer-service organisation (HN-1b)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from portal.forms import before_param, field, form_of, render, see_other
 from portal.guards import subject
 from portal.record import page_number, record_context
 from portal.views.auth import password_again
-from volcredit import access_log, held
+from volcredit import access_log, held, identification
 from volcredit.access_log import AccessEntry
+from volcredit.rules import identification as identification_rule
 from volcredit.store import history
 from volcredit.store.history import NewEvent
 
@@ -22,7 +24,14 @@ GONE = "登记信息中已没有您的记录，请联系登记机关。"
 
 @subject
 async def overview(request: Request) -> Response:
+    return _overview(request)
+
+
+def _overview(
+    request: Request, errors: dict[str, str] | None = None, status: int = 200
+) -> Response:
     portal, v = signed_in(request)
+    today = portal.today()
     with portal.store.read() as conn:  # one transaction for the whole page
         me = held.find_subject(conn, *v.account.own) if v.account.own else None
         if me is None:
@@ -31,11 +40,22 @@ async def overview(request: Request) -> Response:
             conn,
             me,
             held.classes_for(me.kind),
-            portal.today(),
+            today,
             portal.settings.publicity,
             page_number(request.query_params.get("page")),
         )
-    return render(request, "me.html", {"rec": ctx})
+        ident, last = None, None
+        if me.kind == "organisation":  # HN-1b: its identification and its last decision
+            ident = identification.organisation(conn, me.key, today)
+            last = (identification.decisions(conn, today, me.key).get(me.key) or [None])[-1]
+    context = {
+        "rec": ctx,
+        "ident": ident,
+        "last_refused": last.date if last and last.event == identification_rule.REFUSED else None,
+        "today": today,
+        "errors": errors or {},
+    }
+    return render(request, "me.html", context, status)
 
 
 @subject
@@ -55,7 +75,7 @@ async def reveal_id(request: Request) -> Response:
     if wrong:
         return render(request, "reveal.html", {"errors": {"password": wrong}}, 400)
     with portal.store.write() as conn:
-        basic = held.basic_info(conn, me)
+        basic = held.basic_info(conn, me, portal.today())
         entry = AccessEntry(
             v.account.account_id,
             v.account.display_name,
@@ -104,3 +124,29 @@ async def my_access_log(request: Request) -> Response:
     with portal.store.read() as conn:
         entries = access_log.about(conn, me.kind, me.key, before=before_param(request))
     return render(request, "access_log.html", {"entries": entries, "subject": me})
+
+
+@subject
+async def request_identification(request: Request) -> Response:
+    """HN-1b: an organisation asks to be identified; staff verify its charter first."""
+    portal, v = signed_in(request)
+    me = own_subject(request)
+    if me is None:
+        return error_page(request, 404, GONE)
+    if me.kind != "organisation":
+        return error_page(request, 403, "只有组织可以申请认定为志愿服务组织（HN-1b）。")
+    try:
+        with portal.store.write() as conn:
+            identification.record(
+                conn,
+                me.key,
+                identification_rule.REQUESTED,
+                portal.today(),
+                f"portal:{v.account.account_id}",
+                "portal",
+                portal.now(),
+                note="组织在门户申请认定为志愿服务组织（HN-1b）",
+            )
+    except identification.DecisionRefused as refused:
+        return _overview(request, {"identification": f"{refused.rule}：{refused}"}, 400)
+    return see_other("/me#identification")

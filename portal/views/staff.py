@@ -10,6 +10,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
+from portal.accounts import ROLE_LABELS
 from portal.context import portal_of, signed_in
 from portal.errors import error_page
 from portal.forms import field, form_of, render, see_other
@@ -26,7 +27,7 @@ SUBJECT_KINDS = {"person": "志愿者（志愿者编号）", "organisation": "�
 
 @staff(*STAFF_ROLES)
 async def dashboard(request: Request) -> Response:
-    return render(request, "staff.html", {})
+    return render(request, "staff.html", {"role_labels": ROLE_LABELS})
 
 
 @staff(*LOOKUP_ROLES)

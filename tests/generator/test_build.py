@@ -7,7 +7,7 @@ import dataclasses
 import filecmp
 import json
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from whoosh.qparser import MultifieldParser
 from generator.build import build_site
 from generator.manifest import verify_site
 from tests.builders import load
+from volcredit import announcements
 from volcredit import publication as pub
 from volcredit.settings import Settings
 from volcredit.store.engine import Store, open_store
@@ -51,6 +52,8 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, Path]:
     tmp = tmp_path_factory.mktemp("sample")
     store = open_store(f"sqlite:///{tmp / 'store.sqlite3'}")
     assert load(store, CONTENT, TODAY).ok
+    with store.write() as conn:  # HN-1d: announcement pages exist only once recorded
+        announcements.publish(conn, 2026, date(2026, 6, 20), "test", "cli", datetime(2026, 6, 20))
     return store, build(store, tmp)
 
 
@@ -109,11 +112,12 @@ def test_bj16a_notice_by_announcement_never_shows_an_id(sample: tuple[Store, Pat
 
 
 def test_hn1d_yearly_identification_announcements(sample: tuple[Store, Path]) -> None:
-    """HN-1d: one announcement per region and year, listing that region's organisations."""
+    """HN-1d: one page per recorded announcement, listing that region's own organisations."""
     _, site = sample
     page = soup(site, "announcements/identification/2026/110101")
-    names = [row.select("td")[0].text for row in page.select("tbody tr")]
+    names = [row.select("td")[1].text for row in page.select(".vc-list tbody tr")]
     assert names == ["北京市东城区晓光志愿服务协会"]
+    assert not (site / "announcements/identification/2025").exists()  # never recorded
     index_links = [a["href"] for a in soup(site, "announcements").select("article a")]
     assert "../announcements/identification/2026/110101/" in index_links
 

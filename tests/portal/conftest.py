@@ -206,6 +206,11 @@ class World:
 def make_world(store: Store, tmp_path: Path, site_dir: Path | None = None) -> Iterator[World]:
     result = load(store, write_content(tmp_path / "content", canary_tables()))
     assert result.ok, result.log.lines()
+    yield from serve_world(store, tmp_path, site_dir)
+
+
+def serve_world(store: Store, tmp_path: Path, site_dir: Path | None = None) -> Iterator[World]:
+    """The real app under uvicorn over an already loaded ``store``, its clock at ``START``."""
     site = site_dir or (tmp_path / "no-site")
     settings = Settings(
         db_url=store.url,

@@ -40,6 +40,8 @@ PAYLOADS: dict[str, dict[str, Any]] = {  # forms that would succeed with the tok
     "/me/consents": CONSENT,
     "/staff/lookup": {"kind": "person", "key": "V0001", "ref": "投诉 2026-001"},
     "/staff/consents/paper": {"kind": "person", "key": "V0001", **CONSENT},
+    "/staff/identification/x1": {"decision": "refuse", "refuse_reason": "章程不符"},
+    "/staff/announcements": {"year": "2026", "region": ""},
 }
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from tests.builders import ORG_B
+from tests.builders import ORG_A, ORG_B
 from tests.portal.conftest import SECOND_ID, SECRET_STRINGS, TODAY, World
 
 PDF = b"%PDF-1.4\n% signed paper consent scan\n"
@@ -82,6 +82,7 @@ def _setup(world: World) -> Setup:
         "recipient": world.login("V0002"),
         "staff_no_duty": world.staff("clerk1", ("case_officer",)),
         "staff_duty": world.staff("clerk2", ("case_officer",)),
+        "staff_registry": world.staff("registry1", ("registry_officer",)),
     }
     return Setup(parties, valid, expired, revoked, paper)
 
@@ -105,6 +106,10 @@ def _requests(s: Setup) -> list[tuple[str, str, str]]:
         ("staff_record_no_ref", "GET", "/staff/subjects/person/V0001"),
         ("staff_record_ref", "GET", "/staff/subjects/person/V0001?ref=CASE-2026-0042"),
         ("paper_scan", "GET", f"/staff/consents/{s.paper}/scan"),
+        ("staff_identification", "GET", f"/staff/identification/{ORG_B}"),
+        ("spotcheck_checklist", "GET", f"/staff/spotchecks/2026/{ORG_A}"),
+        ("spotcheck_finding", "POST", f"/staff/spotchecks/2026/{ORG_A}"),
+        ("spotcheck_report", "GET", "/staff/spotchecks/2026/report/110000.csv"),
     ]
 
 
@@ -115,6 +120,7 @@ EXPECTED = {
     ("subject", "consent_revoke"),
     ("subject", "honour_delete"),
     ("staff_duty", "staff_record_ref"),
+    ("staff_registry", "staff_identification"),
 }
 
 
@@ -166,6 +172,9 @@ def test_no_canary_on_any_page_for_others_pub_1(world: World, party: str) -> Non
         "/activate",
         "/staff",
         "/staff/audit",
+        "/staff/identification",
+        "/staff/announcements",
+        "/staff/spotchecks",
     ]
     for path in pages:
         text = client.get(path).text

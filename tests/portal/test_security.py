@@ -109,6 +109,29 @@ def test_csrf_refused_on_every_post_route_and_nothing_changes(sqlite_world: Worl
     assert r.status_code == 303, (r.status_code, r.text[:300])
 
 
+def test_truncated_multipart_body_is_refused_cleanly_asvs_13_2_3(sqlite_world: World) -> None:
+    """ASVS 13.2.3: a multipart body cut off inside a file part (no closing boundary) is refused
+    by the CSRF check with 403, leaving no temporary file open (warnings are errors here)."""
+    w = sqlite_world
+    vol = w.volunteer()
+    token = csrf_of(vol)
+    boundary = "vcboundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrftoken"\r\n\r\n{token}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="scan"; filename="a.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n%PDF-1.4 truncated"
+    ).encode()
+    headers = {"content-type": f"multipart/form-data; boundary={boundary}"}
+    before = snapshot(w)
+    for _ in range(5):
+        r = vol.post("/me/consents", content=head, headers=headers)
+        assert r.status_code == 403 and "CSRF" in r.text
+    complete = head + f"\r\n--{boundary}--\r\n".encode()
+    r = vol.post("/me/consents", content=complete, headers=headers)
+    assert r.status_code != 403 or "CSRF" not in r.text  # the same body, complete, passes the check
+    assert snapshot(w) == before
+
+
 def test_session_cookie_is_worthless_after_logout_asvs_3_3_1(world: World) -> None:
     """ASVS 3.3.1: logout ends the session on the server; a copied cookie no longer works."""
     vol = world.volunteer()

@@ -81,7 +81,14 @@ def test_cases_text_and_overdue_filter(loaded: str, capsys: pytest.CaptureFixtur
 def test_check_reports_overdue_and_identification(
     loaded: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """HN-1a: a qualifying organisation not yet identified is reported; overdue cases too."""
+    """HN-1a: a qualifying organisation not yet identified is reported; overdue cases too.
+    HN-1d: the year's announcements not out after 30 June are errors until published."""
+    code, out, _ = run(capsys, "check", "--db", loaded, "--today", "2026-11-21")
+    assert code == 1 and "认定公告逾期未发布" in out and "[HN-1d]" in out
+    code, out, _ = run(
+        capsys, "announce", "--db", loaded, "--year", "2026", "--today", "2026-06-15"
+    )
+    assert code == 0 and "已发布 2026 年认定公告" in out
     code, out, _ = run(capsys, "check", "--db", loaded, "--today", "2026-11-21")
     assert code == 0
     assert "[BJ-16c]" in out

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from volcredit.rules import identification as rule
 from volcredit.rules.identification import (
+    Decision,
     OrganisationStanding,
-    identification_findings,
+    decision_problem,
     name_qualifies,
+    replay,
 )
 
 TODAY = date(2026, 11, 21)
@@ -21,6 +24,14 @@ def org(
     removed: date | None = None,
 ) -> OrganisationStanding:
     return OrganisationStanding(name, purpose, identified, basis, removed)
+
+
+def identification_findings(
+    standing: OrganisationStanding, today: date, decisions: list[Decision] | None = None
+) -> list[tuple[str, str]]:
+    """The findings on the imported facts with ``decisions`` replayed (none by default)."""
+    state = replay(standing, decisions or [], today)
+    return rule.identification_findings(standing, state, today)
 
 
 def test_hn1a_name_keywords() -> None:
@@ -61,3 +72,76 @@ def test_hn1c_charter_without_purpose_must_lose_identification() -> None:
     )
     assert identification_findings(removed, TODAY) == []
     assert [r for r, _ in identification_findings(removed, date(2026, 2, 28))] == ["HN-1c"]
+
+
+def test_hn1a_direct_decision_needs_keyword_and_charter() -> None:
+    """HN-1a: staff identify directly only a keyword name with a volunteer-service charter."""
+    fresh = replay(org(), [], TODAY)
+    assert decision_problem(rule.IDENTIFIED_DIRECT, org(), fresh, TODAY) is None
+    no_keyword = org("芙蓉区邻里互助中心")
+    problem = decision_problem(rule.IDENTIFIED_DIRECT, no_keyword, fresh, TODAY)
+    assert problem is not None and problem[0] == "HN-1a" and "HN-1b" in problem[1]
+    no_charter = org(purpose=False)
+    assert decision_problem(rule.IDENTIFIED_DIRECT, no_charter, fresh, TODAY) is not None
+    identified = replay(org(), [Decision(rule.IDENTIFIED_DIRECT, date(2026, 5, 1))], TODAY)
+    assert identified.identified(TODAY) and identified.basis == "name_keyword"
+    assert identified.identified_on == date(2026, 5, 1)
+    assert decision_problem(rule.IDENTIFIED_DIRECT, org(), identified, TODAY) is not None
+
+
+def test_hn1b_request_then_verified_charter_identifies() -> None:
+    """HN-1b: a request first, then identification only after the charter is verified."""
+    other = org("芙蓉区邻里互助中心")
+    fresh = replay(other, [], TODAY)
+    assert decision_problem(rule.IDENTIFIED_ON_REQUEST, other, fresh, TODAY) == (
+        "HN-1b",
+        "该组织没有待办的认定申请",
+    )
+    asked = replay(other, [Decision(rule.REQUESTED, date(2026, 9, 1))], TODAY)
+    assert asked.requested_on == date(2026, 9, 1) and not asked.identified(TODAY)
+    assert [r for r, _ in identification_findings(other, TODAY, [])] == []
+    pending = identification_findings(other, TODAY, [Decision(rule.REQUESTED, date(2026, 9, 1))])
+    assert [r for r, _ in pending] == ["HN-1b"]
+    assert decision_problem(rule.REQUESTED, other, asked, TODAY) is not None  # asked once
+    unverified = org("芙蓉区邻里互助中心", purpose=False)
+    assert decision_problem(rule.IDENTIFIED_ON_REQUEST, unverified, asked, TODAY) is not None
+    assert decision_problem(rule.REFUSED, unverified, asked, TODAY) is None
+    assert decision_problem(rule.IDENTIFIED_ON_REQUEST, other, asked, TODAY) is None
+    done = replay(
+        other,
+        [
+            Decision(rule.REQUESTED, date(2026, 9, 1)),
+            Decision(rule.IDENTIFIED_ON_REQUEST, date(2026, 9, 10)),
+        ],
+        TODAY,
+    )
+    assert done.identified(TODAY) and done.basis == "charter_verified"
+    assert done.requested_on is None
+    refused = replay(
+        other,
+        [Decision(rule.REQUESTED, date(2026, 9, 1)), Decision(rule.REFUSED, date(2026, 9, 10))],
+        TODAY,
+    )
+    assert not refused.identified(TODAY) and refused.requested_on is None
+
+
+def test_hn1c_removal_needs_an_amended_charter_without_the_purpose() -> None:
+    """HN-1c: removal only of an identified organisation whose amended charter dropped the
+    purpose; from its date the organisation is no longer identified, and earlier it still was."""
+    standing = org(identified=date(2024, 1, 1), basis="name_keyword")
+    current = replay(standing, [], TODAY)
+    assert decision_problem(rule.REMOVED, standing, current, TODAY) is not None  # charter still ok
+    amended = org(purpose=False, identified=date(2024, 1, 1), basis="name_keyword")
+    assert decision_problem(rule.REMOVED, amended, current, TODAY) is None
+    removed = replay(amended, [Decision(rule.REMOVED, date(2026, 10, 8))], TODAY)
+    assert removed.removed_on == date(2026, 10, 8) and not removed.identified(TODAY)
+    assert removed.identified(date(2026, 10, 7))
+    never = replay(org(), [], TODAY)
+    assert decision_problem(rule.REMOVED, org(purpose=False), never, TODAY) is not None
+
+
+def test_hn1_decisions_after_the_date_do_not_count() -> None:
+    """A state on a date uses only decisions dated on or before it."""
+    later = [Decision(rule.IDENTIFIED_DIRECT, date(2026, 12, 1))]
+    assert not replay(org(), later, TODAY).identified(TODAY)
+    assert replay(org(), later, date(2026, 12, 1)).identified(date(2026, 12, 1))

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from tests.builders import load
+from volcredit import announcements, spotcheck
 from volcredit.checks import check_store
+from volcredit.cli_demo import DEMO_ANNOUNCEMENTS, DEMO_DRAW
 from volcredit.overview import cases
 from volcredit.problems import Severity
 from volcredit.rules.periods import age_on
@@ -46,8 +48,19 @@ def test_sample_content_covers_every_case_state_and_rule(store: Store) -> None:
         public = {v.penalty["case_id"] for v in views if v.decision.public}
         assert len(public) == states["listed"] + states["objection"] + states["repair_applied"]
         problems = list(check_store(conn, TODAY, PublicityPeriods()))
+        errors = {(p.rule, p.severity) for p in problems if p.severity is Severity.ERROR}
+        assert errors == {("HN-1d", Severity.ERROR)}  # the 2026 announcements are not out yet
+    with store.write() as conn:  # what the demo records, as the web team did on those dates
+        for year, day in DEMO_ANNOUNCEMENTS:
+            announcements.publish(conn, year, day, "demo", "cli", datetime(2026, 11, 21))
+        year, seed, day = DEMO_DRAW
+        spotcheck.record_draw(conn, year, seed, day, "demo", "cli", datetime(2026, 11, 21))
+    with store.read() as conn:
+        problems = list(check_store(conn, TODAY, PublicityPeriods()))
         assert not [p for p in problems if p.severity is Severity.ERROR]
-        assert {p.rule for p in problems} == {"HN-2a", "HN-1a", "BJ-16c"}
+        assert {p.rule for p in problems} == {"HN-2a", "HN-1a", "HN-1d", "BJ-16c"}
+        shortfalls = [p for p in problems if p.rule == "HN-1d"]
+        assert shortfalls and all("低于 20 家的目标" in p.message for p in shortfalls)
         r = content_tables["service_records"]
         kinds = set(conn.execute(select(r.c.excluded_kind).distinct()).scalars())
         assert kinds == {None, 1, 2, 3, 4}  # every HN-2b kind

@@ -12,7 +12,7 @@ import pytest
 
 from tests.builders import base_tables, load, uscc_code, write_content
 from volcredit.cli import main
-from volcredit.rules.spotcheck import MINIMUM, Candidate, draw
+from volcredit.rules.spotcheck import MINIMUM, WEIGHTED_RESERVE, Candidate, draw
 from volcredit.store.engine import Store
 
 
@@ -51,7 +51,18 @@ def test_complaint_organisations_always_included_hn_2c() -> None:
     assert keys(drawn)[:3] == ["U000", "U001", "U002"] and len(drawn) == 10
     assert [d.reason for d in drawn[:3]] == ["complaint"] * 3
     many = draw(pool(40, complaints=14), "s", 2026, "r")
-    assert len(many) == 14 and {d.reason for d in many} == {"complaint"}
+    assert len(many) == 14 + WEIGHTED_RESERVE
+    assert [d.reason for d in many] == ["complaint"] * 14 + ["weighted"] * WEIGHTED_RESERVE
+
+
+def test_complaint_draws_never_fill_the_whole_list_hn_2c() -> None:
+    """HN-2c, PUB-1: with complaints filling the 10 places, some places still go to the weighted
+    draw, so the published list never consists of complaint organisations only."""
+    full = draw(pool(20, complaints=10), "s", 2026, "r")
+    assert len(full) == 10 + WEIGHTED_RESERVE
+    assert sum(d.reason == "weighted" for d in full) == WEIGHTED_RESERVE
+    short = draw(pool(11, complaints=10), "s", 2026, "r")  # only one other candidate
+    assert len(short) == 11 and short[-1].reason == "weighted"
 
 
 def test_larger_and_busier_organisations_drawn_more_often_hn_2c() -> None:

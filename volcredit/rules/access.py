@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 CONSENT_MAX_DAYS = 90  # issue 4: a consent runs at most 90 days
-STAFF_ROLES = ("records_officer", "case_officer", "auditor")
+STAFF_ROLES = ("records_officer", "case_officer", "auditor", "registry_officer", "inspector")
+# registry_officer: identification and the yearly announcement (HN-1a–d);
+# inspector: spot checks (HN-2c, HN-2d)
 LOOKUP_ROLES = ("records_officer", "case_officer")  # roles that may look a subject up for duty
 DUTY_REFERENCE_MIN, DUTY_REFERENCE_MAX = 4, 100
 

@@ -16,6 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 MINIMUM = 10  # HN-2c
+# Places always left to the weighted draw (when there are candidates for them), so a published
+# list never consists of complaint organisations only: complaints are never public (PUB-1).
+WEIGHTED_RESERVE = 3
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ def draw(
     pool = sorted(candidates, key=lambda c: c.uscc)  # order-independent of how they were read
     chosen = [Drawn(c, "complaint") for c in pool if c.complaints > 0]
     rest = [c for c in pool if c.complaints == 0]
-    places = max(minimum - len(chosen), 0)
+    places = max(minimum - len(chosen), WEIGHTED_RESERVE if chosen else 0)
     rng = _rng(seed, year, region)
     keyed = sorted(
         ((rng.random() ** (1.0 / c.weight), c) for c in rest), key=lambda kc: kc[0], reverse=True

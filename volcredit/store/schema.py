@@ -134,3 +134,5 @@ history = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
 )
+# Decisions, announcements and spot checks are found by their event name (HN-1a–d, HN-2c).
+Index("ix_history_event_date", history.c.event, history.c.date)

@@ -4,12 +4,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test lint format bench-load bench-build bench-portal
+.PHONY: demo test lint format bench-load bench-build bench-portal bench-hunan
 
 demo: $(STAMP)  ## load the sample content into demo.sqlite3 and show the case overview
+	bash scripts/ensure-system-packages.sh
 	$(BIN)/volcredit demo --db sqlite:///demo.sqlite3
 
 test: $(STAMP)  ## the whole suite: lint, format check, tests on SQLite and PostgreSQL
+	bash scripts/ensure-system-packages.sh
 	bash scripts/ensure-postgres.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -27,6 +29,9 @@ bench-build: $(STAMP)  ## build benchmark: 10^4 and 10^5 entries, and plain mkdo
 
 bench-portal: $(STAMP)  ## portal benchmark: wrk on /me and /api/search, 10^6 volunteers, 10^7 records
 	$(BIN)/python benchmarks/portal.py
+
+bench-hunan: $(STAMP)  ## organisation commands nationally: 10^5 organisations, ~3,300 regions, 10^6 records
+	$(BIN)/python benchmarks/hunan.py
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -24,7 +24,7 @@ import material
 from jinja2 import Environment
 from sqlalchemy import Connection, select
 
-from generator import downloads, identification_pages, registers, spotcheck_pages
+from generator import downloads, identification_pages, registers, spotcheck_pages, verify_pages
 from generator.feeds import FeedEntry, SitemapWriter, write_atom
 from generator.home import home_markdown
 from generator.leakgate import Leak, scan_site
@@ -177,6 +177,8 @@ def _render(
         identification_pages.write_coverage(pages, conn, today)
         news.draws = spotcheck_pages.write_spotchecks(pages, conn, today, regions)
         registers.write_announcement_index(pages, regions, news)
+        unlisted = PageWriter(env, site, today, lambda rel: None)  # not in the sitemap
+        verify_pages.write_verification_pages(unlisted, conn, today)
     with clock("downloads"):
         _downloads(conn, site, today, settings)
         write_atom(site, settings.site_url, today, _feed(news, regions, today))

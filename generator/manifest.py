@@ -17,39 +17,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from volcredit.signing import fingerprint, load_or_create_key, public_pem
+
+__all__ = ["fingerprint", "load_or_create_key", "public_pem", "verify_site", "write_manifest"]
+
 MANIFEST, SIGNATURE, PUBLIC_KEY = "manifest.json", "manifest.sig", "manifest.pub"
 _OWN = {MANIFEST, SIGNATURE, PUBLIC_KEY}
-
-
-def load_or_create_key(path: Path) -> tuple[Ed25519PrivateKey, bool]:
-    """The signing key at ``path`` and whether it was just created (mode 0600, with its ``.pub``
-    beside it), so that the caller can say so: a mistyped path must not pass unnoticed."""
-    if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError(f"{path} 不是 Ed25519 私钥")
-        return key, False
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-    Path(f"{path}.pub").write_bytes(public_pem(key.public_key()))
-    return key, True
-
-
-def public_pem(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def fingerprint(key: Ed25519PublicKey) -> str:
-    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:32]
 
 
 def sha256_file(path: Path) -> str:

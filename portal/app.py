@@ -30,7 +30,17 @@ from portal.security import (
     with_csrf,
 )
 from portal.templating import templates
-from portal.views import announcements, auth, consent, identification, me, public, spotchecks, staff
+from portal.views import (
+    announcements,
+    auth,
+    certificates,
+    consent,
+    identification,
+    me,
+    public,
+    spotchecks,
+    staff,
+)
 from volcredit.settings import DEFAULT_SECRET_KEY_FILE, Settings
 from volcredit.store.engine import Store
 
@@ -52,6 +62,8 @@ def routes(site_dir: Path) -> list[BaseRoute]:
         Route("/search", public.search_page, methods=GET),
         Route("/api/search", public.search_api, methods=GET),
         Route("/healthz", public.health, methods=GET),
+        Route("/verify", certificates.verify_form, methods=GET),
+        Route("/verify/{certificate_no}", certificates.verify, methods=GET),
         Route("/login", auth.login_form, methods=GET),
         Route("/login", auth.login, methods=POST),
         Route("/login/totp", auth.totp_form, methods=GET),
@@ -68,6 +80,9 @@ def routes(site_dir: Path) -> list[BaseRoute]:
         Route("/me/honours/{honour_id}/delete", me.request_deletion, methods=POST),
         Route("/me/access-log", me.my_access_log, methods=GET),
         Route("/me/identification", me.request_identification, methods=POST),
+        Route("/me/certificates", certificates.my_certificates, methods=GET),
+        Route("/me/certificates", certificates.issue_certificate, methods=POST),
+        Route("/me/certificates/{no}.pdf", certificates.download, methods=GET),
         Route("/me/consents", consent.my_consents, methods=GET),
         Route("/me/consents", consent.issue_consent, methods=POST),
         Route("/me/consents/{consent_id}", consent.consent_document, methods=GET),
@@ -84,6 +99,8 @@ def routes(site_dir: Path) -> list[BaseRoute]:
         Route("/staff/consents/paper", staff.record_paper, methods=POST),
         Route("/staff/consents/{consent_id}/scan", staff.consent_scan, methods=GET),
         Route("/staff/audit", staff.audit, methods=GET),
+        Route("/staff/certificates", certificates.staff_lookup, methods=GET),
+        Route("/staff/certificates/{no}/revoke", certificates.staff_revoke, methods=POST),
         Route("/staff/identification", identification.request_list, methods=GET),
         Route("/staff/identification/{uscc}", identification.organisation_page, methods=GET),
         Route("/staff/identification/{uscc}", identification.decide, methods=POST),

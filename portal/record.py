@@ -15,6 +15,7 @@ from portal.context import signed_in
 from volcredit import access_log, held
 from volcredit.access_log import AccessEntry
 from volcredit.held import InfoClass, Subject
+from volcredit.rules.stars import time_bank_balance
 from volcredit.settings import PublicityPeriods
 
 RECORDS_PAGE = 50
@@ -36,6 +37,8 @@ def record_context(
     if subject.kind == "person" and InfoClass.SERVICE in shown:
         page = max(records_page, 1)
         ctx["hours"] = held.hours_summary(conn, subject.key)
+        ctx["star_history"] = held.star_history(conn, subject.key)
+        ctx["time_bank"] = time_bank_balance(ctx["hours"].stars.qualifying_hours)
         ctx["records"] = held.service_records(
             conn, subject.key, (page - 1) * RECORDS_PAGE, RECORDS_PAGE
         )

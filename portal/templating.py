@@ -12,6 +12,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from starlette.templating import Jinja2Templates
 
 from portal.clock import beijing_time
+from volcredit.access_log import AUTHORITY_LABELS
 from volcredit.labels import label_functions
 from volcredit.rules.masking import MaskKind, mask
 
@@ -45,6 +46,7 @@ def templates(site_dir: Path) -> Jinja2Templates:
         undefined=StrictUndefined,
     )
     env.globals.update(label_functions())
+    env.globals["authority_labels"] = AUTHORITY_LABELS
     env.globals["stylesheets"] = site_stylesheets(site_dir)
     env.filters["beijing"] = beijing_time
     env.filters["hours"] = _hours

@@ -14,8 +14,11 @@ CLI_MODULES = {
     Path("volcredit/cli_portal.py"),
     Path("volcredit/cli_demo.py"),
     Path("volcredit/cli_orgs.py"),
+    Path("volcredit/cli_transfer.py"),
+    Path("volcredit/cli_certificates.py"),
 }
 CORE_THIRD_PARTY = {
+    "cryptography",  # signatures of the manifest and of record certificates
     "sqlalchemy",
     "alembic",
     "yaml",

@@ -14,7 +14,12 @@ from sqlalchemy import Connection, func, insert, select
 
 from volcredit.store.portal_tables import access_log
 
-AUTHORITY_LABELS = {"self": "本人查询", "consent": "书面授权", "duty": "依职责查询"}
+AUTHORITY_LABELS = {
+    "self": "本人查询",
+    "consent": "书面授权",
+    "duty": "依职责查询",
+    "organisation": "服务组织出具记录证明",  # CQ-17: from its own records of the volunteer
+}
 
 
 @dataclass(frozen=True)

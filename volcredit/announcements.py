@@ -31,8 +31,9 @@ def ref(year: int, region: str) -> str:
 
 
 def announcing_regions(regions: dict[str, pub.PublicRegion]) -> list[pub.PublicRegion]:
-    """Every region that must announce (HN-1d: each level), in code order."""
-    return [r for code, r in sorted(regions.items()) if r.level in LEVELS]
+    """Every region that must announce (HN-1d: each level), in code order; not regions known
+    only from a transfer package (another province's, CQ-16)."""
+    return [r for code, r in sorted(regions.items()) if r.level in LEVELS and not r.transferred]
 
 
 def published(
@@ -64,10 +65,15 @@ def recorded_digests(conn: Connection, today: date) -> dict[tuple[int, str], tup
 def changed_since_published(
     conn: Connection, today: date
 ) -> Iterator[tuple[pub.PublicRegion, int, str]]:
-    """Published announcements whose list, derived again from the store, no longer matches
-    what was published (a reload changed past facts), with a message for ``check``."""
+    """This and last year's published announcements whose list, derived again from the store,
+    no longer matches what was published (a reload changed past facts), with a message for
+    ``check``. Older years are not re-derived, so ``check`` does not grow with the years."""
     out = published(conn, today)
-    digests = recorded_digests(conn, today)
+    digests = {
+        key: value
+        for key, value in recorded_digests(conn, today).items()
+        if key[0] >= today.year - 1
+    }
     regions = pub.regions(conn)
     found = identification.decisions(conn, today)
     for (year, code), (count, check) in sorted(digests.items()):
@@ -216,6 +222,7 @@ def coverage_by_region(conn: Connection, today: date) -> list[RegionCoverage]:
     return [
         RegionCoverage(r, own[code], coverage(total[code], r.population))
         for code, r in sorted(regions.items())
+        if not r.transferred
     ]
 
 

@@ -268,6 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
     from volcredit.cli_orgs import add_parsers as add_organisation_parsers
 
     add_organisation_parsers(sub, common, dated)
+    from volcredit.cli_certificates import add_parsers as add_certificate_parsers
+
+    add_certificate_parsers(sub, common, dated)
+    from volcredit.cli_transfer import add_parsers as add_transfer_parsers
+
+    add_transfer_parsers(sub, common, dated)
 
     p = sub.add_parser("verify-history", parents=[common], help="校验哈希链历史记录是否被篡改")
     p.add_argument("--expect-head", metavar="HASH", help="与另行保存的链头比对（可发现末尾被删除）")

@@ -20,7 +20,8 @@ from volcredit import identification
 from volcredit.overview import CaseView, cases
 from volcredit.publication import ADULT_AGE
 from volcredit.rules.periods import age_on
-from volcredit.rules.stars import StarStanding, star_standing
+from volcredit.rules.stars import StarReached, StarStanding, star_standing
+from volcredit.rules.stars import star_history as stars_reached
 from volcredit.rules.visibility import HonourItem, visibility
 from volcredit.settings import PublicityPeriods
 from volcredit.store import history
@@ -118,6 +119,11 @@ _RECORDS = (
     .offset(bindparam("offset"))
     .limit(bindparam("limit"))
 )
+_QUALIFYING = (
+    select(_SR.c.date, _SR.c.hours)
+    .where(_SR.c.volunteer_no == _K, _SR.c.excluded_kind.is_(None))
+    .order_by(_SR.c.date, _SR.c.record_id)
+)
 _TRAININGS = select(_TR).where(_TR.c.volunteer_no == _K).order_by(_TR.c.date.desc(), _TR.c.row_id)
 _BIRTH = select(_V.c.birth_date).where(_V.c.volunteer_no == _K)
 _HONOURS = history.events_query(
@@ -171,6 +177,13 @@ def hours_summary(conn: Connection, volunteer_no: str) -> HoursSummary:
     """Qualifying hours exclude every HN-2b record; the star level follows them (CQ-19)."""
     total, excluded, all_hours, qualifying = conn.execute(_HOURS, {"key": volunteer_no}).one()
     return HoursSummary(total, excluded, _hours(all_hours), star_standing(_hours(qualifying)))
+
+
+def star_history(conn: Connection, volunteer_no: str) -> list[StarReached]:
+    """When each star level was reached (CQ-19), from the qualifying records in date order
+    (HN-2b records excluded), streamed."""
+    rows = conn.execute(_QUALIFYING.execution_options(yield_per=5000), {"key": volunteer_no})
+    return stars_reached((day, _hours(hours)) for day, hours in rows)
 
 
 def _hours(raw: Any) -> Decimal:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, Row, or_, select
 
 from volcredit.rules import identification as rule
 from volcredit.store import history
@@ -48,9 +48,14 @@ def decisions(conn: Connection, today: date, uscc: str | None = None) -> Decisio
     return found
 
 
+def _mapping(row: Any) -> Any:
+    """A row's mapping (``hasattr`` on a RowMapping raises and formats exceptions: slow)."""
+    return row._mapping if isinstance(row, Row) else row
+
+
 def standing_of(row: Any) -> rule.OrganisationStanding:
     """The imported identification facts of an ``organisations`` row (or mapping)."""
-    m = row._mapping if hasattr(row, "_mapping") else row
+    m = _mapping(row)
     return rule.OrganisationStanding(
         m["name"],
         bool(m["charter_volunteer_purpose"]),
@@ -62,7 +67,7 @@ def standing_of(row: Any) -> rule.OrganisationStanding:
 
 def state(row: Any, found: Decisions, today: date) -> rule.Identification:
     """The organisation's identification on ``today`` (imported facts + decisions)."""
-    m = row._mapping if hasattr(row, "_mapping") else row
+    m = _mapping(row)
     return rule.replay(standing_of(m), found.get(m["uscc"], []), today)
 
 

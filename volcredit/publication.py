@@ -40,6 +40,7 @@ class PublicRegion:
     parent: str | None
     level: str
     population: int | None
+    transferred: bool = False  # came only with a transfer package (CQ-16): another region's
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,10 @@ def region_name(regions: dict[str, PublicRegion], code: str) -> str:
 def regions(conn: Connection) -> dict[str, PublicRegion]:
     """All regions by code (a small table: thousands of rows at national scale)."""
     r = content_tables["regions"]
-    rows = conn.execute(select(r.c.code, r.c.name, r.c.parent, r.c.level, r.c.population))
-    return {row.code: PublicRegion(*row) for row in rows}
+    rows = conn.execute(
+        select(r.c.code, r.c.name, r.c.parent, r.c.level, r.c.population, r.c.source_line)
+    )
+    return {row.code: PublicRegion(*row[:5], row.source_line == 0) for row in rows}
 
 
 def _organisation_item(found: identification.Decisions, row: Any, today: date) -> OrganisationItem:
@@ -156,6 +159,9 @@ def organisations(
     ).order_by(*([] if by_uscc else [o.c.region]), o.c.uscc)
     if region is not None:
         query = query.where(o.c.region == region)
+    # A team that came only with a transfer package (source line 0) is a reference for the
+    # transferred records; the region that registered it publishes it (PUB-2, HN-1d).
+    query = query.where(o.c.source_line != 0)
     for row in conn.execute(query.execution_options(yield_per=5000)):
         current = identification.state(row, found, today)
         decision = visibility(OrganisationItem(current.identified_on, current.removed_on), today)

@@ -45,6 +45,9 @@ class PublicityPeriods:
         return self.general_min_months, self.general_max_months
 
 
+DEFAULT_ISSUER = "志愿服务信用信息系统（示例）"
+
+
 @dataclass(frozen=True)
 class Settings:
     db_url: str = DEFAULT_DB_URL
@@ -55,6 +58,7 @@ class Settings:
     secret_key: str | None = None  # None: read or create DEFAULT_SECRET_KEY_FILE
     outbox: str = "outbox"
     secure_cookies: bool = True
+    issuer: str = DEFAULT_ISSUER  # CQ-17: who issues record certificates from this system
 
 
 SETTING_NAMES = (
@@ -69,6 +73,7 @@ SETTING_NAMES = (
     "VOLCREDIT_SECRET_KEY",
     "VOLCREDIT_OUTBOX",
     "VOLCREDIT_INSECURE_COOKIES",
+    "VOLCREDIT_ISSUER",
 )
 
 
@@ -106,4 +111,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key=env.get("VOLCREDIT_SECRET_KEY") or None,
         outbox=env.get("VOLCREDIT_OUTBOX") or "outbox",
         secure_cookies=env.get("VOLCREDIT_INSECURE_COOKIES", "") != "1",
+        issuer=(env.get("VOLCREDIT_ISSUER") or DEFAULT_ISSUER).strip()[:100],
     )

@@ -130,11 +130,29 @@ class DrawRefused(ValueError):
     """A draw that cannot be recorded (another seed already drawn this year)."""
 
 
-def recorded_draws(conn: Connection, year: int, today: date | None = None) -> list[RecordedDraw]:
-    """The recorded draws for ``year`` (known on ``today``, if given), in region-code order."""
+def drawn_in(conn: Connection, year: int, uscc: str) -> tuple[RecordedDraw, str] | None:
+    """The recorded draw of the region that registered ``uscc`` if it drew that organisation in
+    ``year``, with the reason; one indexed lookup (organisations are drawn in their own region)."""
+    o = content_tables["organisations"]
+    region = conn.execute(select(o.c.region).where(o.c.uscc == uscc)).scalar_one_or_none()
+    if region is None:
+        return None
+    for d in recorded_draws(conn, year, region=region):
+        for drawn, reason in d.drawn:
+            if drawn == uscc:
+                return d, reason
+    return None
+
+
+def recorded_draws(
+    conn: Connection, year: int, today: date | None = None, region: str | None = None
+) -> list[RecordedDraw]:
+    """The recorded draws for ``year`` (known on ``today``, if given; of one ``region``, if
+    given), in region-code order."""
     h = history_table
     query = select(h.c.ref, h.c.date, h.c.payload).where(
-        h.c.event == DRAWN, h.c.ref.like(f"SC-{year}-%")
+        h.c.event == DRAWN,
+        h.c.ref == draw_ref(year, region) if region else h.c.ref.like(f"SC-{year}-%"),
     )
     if today is not None:
         query = query.where(h.c.date <= today)

@@ -24,7 +24,7 @@ from volcredit.rules.checklist import (
     checklist,
     finding_problem,
 )
-from volcredit.spotcheck import RecordedDraw, recorded_draws
+from volcredit.spotcheck import RecordedDraw, drawn_in, recorded_draws
 from volcredit.store import history
 from volcredit.store.schema import content_tables
 from volcredit.store.schema import history as history_table
@@ -146,8 +146,7 @@ def record_finding(
     problem = finding_problem(item, result, note)
     if problem is not None:
         raise FindingRefused(*problem)
-    drawn = {u for d in recorded_draws(conn, year) for u, _ in d.drawn}
-    if uscc not in drawn:
+    if drawn_in(conn, year, uscc) is None:
         raise FindingRefused("organisation", f"{uscc} 不在 {year} 年的抽查名单中")
     payload = {"item": item, "result": result}
     event = history.NewEvent(finding_ref(year, uscc), FINDING, today, actor, source, note, payload)
@@ -198,19 +197,32 @@ def reporting_unit(regions: dict[str, pub.PublicRegion], code: str) -> str:
     return region.parent
 
 
-def checked(conn: Connection, year: int, draw: RecordedDraw) -> list[CheckedOrganisation]:
-    """A region's drawn organisations with their pre-filled checklists and findings."""
-    usccs = [u for u, _ in draw.drawn]
+def checked(
+    conn: Connection, year: int, draws: list[RecordedDraw]
+) -> dict[str, list[CheckedOrganisation]]:
+    """Each region's drawn organisations with their pre-filled checklists and findings, read
+    for all ``draws`` at once (in chunks), by region code."""
+    usccs = sorted({u for d in draws for u, _ in d.drawn})
     o = content_tables["organisations"]
-    names = dict(conn.execute(select(o.c.uscc, o.c.name).where(o.c.uscc.in_(usccs))).all())
+    names: dict[str, str] = {}
+    for start in range(0, len(usccs), _CHUNK):
+        chunk = usccs[start : start + _CHUNK]
+        names.update(conn.execute(select(o.c.uscc, o.c.name).where(o.c.uscc.in_(chunk))).all())
     known = facts(conn, year, usccs)
     found = findings(conn, year, usccs)
-    return [
-        CheckedOrganisation(
-            uscc, names.get(uscc, uscc), reason, known[uscc], checklist(known[uscc], found[uscc])
-        )
-        for uscc, reason in draw.drawn
-    ]
+    return {
+        d.region: [
+            CheckedOrganisation(
+                uscc,
+                names.get(uscc, uscc),
+                reason,
+                known[uscc],
+                checklist(known[uscc], found[uscc]),
+            )
+            for uscc, reason in d.drawn
+        ]
+        for d in draws
+    }
 
 
 def reports(conn: Connection, year: int) -> list[Report]:
@@ -218,13 +230,15 @@ def reports(conn: Connection, year: int) -> list[Report]:
     regions = pub.regions(conn)
     grouped: dict[str, list[RegionReport]] = defaultdict(list)
     seed = ""
-    for draw in recorded_draws(conn, year):
+    draws = recorded_draws(conn, year)
+    orgs = checked(conn, year, draws)
+    for draw in draws:
         seed = draw.seed
         region = regions.get(draw.region)
         if region is None:
             continue
         unit = reporting_unit(regions, draw.region)
-        grouped[unit].append(RegionReport(region, draw, checked(conn, year, draw)))
+        grouped[unit].append(RegionReport(region, draw, orgs[draw.region]))
     return [
         Report(regions[unit], year, seed, grouped[unit], date(year, *REPORT_DUE))
         for unit in sorted(grouped)

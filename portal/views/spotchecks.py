@@ -11,7 +11,6 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Connection
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,6 +24,7 @@ from volcredit.spotcheck import (
     DRAW_LAST_DAY,
     DrawRefused,
     RecordedDraw,
+    drawn_in,
     record_draw,
     recorded_draws,
     region_draws,
@@ -168,25 +168,23 @@ async def draw(request: Request) -> Response:
     return see_other(f"/staff/spotchecks?year={year}")
 
 
-def _drawn(conn: Connection, year: int, uscc: str) -> tuple[RecordedDraw, str] | None:
-    """The recorded draw that holds ``uscc`` in ``year`` and that organisation's reason."""
-    for d in recorded_draws(conn, year):
-        for drawn, reason in d.drawn:
-            if drawn == uscc:
-                return d, reason
-    return None
-
-
 def _organisation(
     request: Request, year: int, uscc: str
 ) -> tuple[CheckedOrganisation, RecordedDraw] | None:
     portal = portal_of(request)
     with portal.store.read() as conn:
-        found = _drawn(conn, year, uscc)
+        found = drawn_in(conn, year, uscc)
         if found is None:
             return None
         region_draw = found[0]
-        orgs = [o for o in checked(conn, year, region_draw) if o.uscc == uscc]
+        one = RecordedDraw(
+            region_draw.region,
+            region_draw.seed,
+            region_draw.drawn_on,
+            region_draw.candidates,
+            [(u, r) for u, r in region_draw.drawn if u == uscc],
+        )
+        orgs = checked(conn, year, [one])[one.region]
     return orgs[0], region_draw
 
 

@@ -218,6 +218,7 @@ def serve_world(store: Store, tmp_path: Path, site_dir: Path | None = None) -> I
         secret_key="test-secret-" + "x" * 40,
         outbox=str(tmp_path / "outbox"),
         secure_cookies=False,
+        signing_key=str(tmp_path / "signing.key"),
     )
     clock = FixedClock(START)
     outbox = Outbox()

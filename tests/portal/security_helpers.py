@@ -15,12 +15,21 @@ from portal.app import PortalApp
 from tests.portal.conftest import PASSWORD, TODAY, World
 from volcredit.settings import Settings
 from volcredit.store import portal_tables as pt
-from volcredit.store.schema import history
+from volcredit.store.schema import certificates, history
 
 ACCESS = {"public", "subject", "staff", "account", "second_factor"}
-PUBLIC = {("GET", p) for p in ("/search", "/api/search", "/healthz", "/login", "/activate")} | {
-    ("POST", p) for p in ("/login", "/activate", "/activate/confirm")
-}
+PUBLIC = {
+    ("GET", p)
+    for p in (
+        "/search",
+        "/api/search",
+        "/healthz",
+        "/login",
+        "/activate",
+        "/verify",  # certificate check (CQ-17): the number typed into a form
+        "/verify/{certificate_no}",  # certificate check: status and public view only (PUB-1)
+    )
+} | {("POST", p) for p in ("/login", "/activate", "/activate/confirm")}
 NEW_PASSWORD = "cobalt-meadow-whistle-93"
 SESSION = "volcredit"
 TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32): randomness, nothing else
@@ -42,6 +51,8 @@ PAYLOADS: dict[str, dict[str, Any]] = {  # forms that would succeed with the tok
     "/staff/consents/paper": {"kind": "person", "key": "V0001", **CONSENT},
     "/staff/identification/x1": {"decision": "refuse", "refuse_reason": "章程不符"},
     "/staff/announcements": {"year": "2026", "region": ""},
+    "/me/certificates": {"scope": "all"},
+    "/staff/certificates/x1/revoke": {"reason": "所依据的服务记录有误"},
 }
 
 
@@ -86,7 +97,7 @@ def snapshot(world: World) -> dict[str, list[str]]:
     with world.store.read() as conn:
         return {
             t.name: sorted(map(repr, conn.execute(select(t))))
-            for t in [*tables, pt.access_log, history]
+            for t in [*tables, pt.access_log, history, certificates]
         }
 
 

@@ -8,9 +8,11 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.builders import ORG_A, ORG_B
 from tests.portal.conftest import SECOND_ID, SECRET_STRINGS, TODAY, World
+from volcredit import certificates
 
 PDF = b"%PDF-1.4\n% signed paper consent scan\n"
 
@@ -22,6 +24,7 @@ class Setup:
     expired: str
     revoked: str
     paper: str
+    certificate: str  # V0001's record certificate (CQ-17)
 
 
 def _issue(world: World, subject: httpx.Client, expires_in: int, classes: list[str]) -> str:
@@ -74,6 +77,16 @@ def _setup(world: World) -> Setup:
         paper = conn.execute(
             select(consents.c.consent_id).where(consents.c.source == "paper")
         ).scalar_one()
+    with world.store.write() as conn:  # signed with a throwaway key: no key file is touched
+        cert = certificates.issue(
+            conn,
+            certificates.CertificateRequest("V0001"),
+            TODAY,
+            "test",
+            world.clock.now(),
+            Ed25519PrivateKey.generate(),
+            "测试出具机关",
+        )
     world.clock.advance(timedelta(days=2))  # the 1-day consent has now expired
     parties = {  # logged in after the clock moved (sessions last at most 12 hours)
         "anonymous": world.client(),
@@ -84,7 +97,7 @@ def _setup(world: World) -> Setup:
         "staff_duty": world.staff("clerk2", ("case_officer",)),
         "staff_registry": world.staff("registry1", ("registry_officer",)),
     }
-    return Setup(parties, valid, expired, revoked, paper)
+    return Setup(parties, valid, expired, revoked, paper, cert.certificate_no)
 
 
 def _succeeded(r: httpx.Response) -> bool:
@@ -110,6 +123,9 @@ def _requests(s: Setup) -> list[tuple[str, str, str]]:
         ("spotcheck_checklist", "GET", f"/staff/spotchecks/2026/{ORG_A}"),
         ("spotcheck_finding", "POST", f"/staff/spotchecks/2026/{ORG_A}"),
         ("spotcheck_report", "GET", "/staff/spotchecks/2026/report/110000.csv"),
+        ("certificate_pdf", "GET", f"/me/certificates/{s.certificate}.pdf"),
+        ("certificate_revoke", "POST", f"/staff/certificates/{s.certificate}/revoke"),
+        ("certificate_verify", "GET", f"/verify/{s.certificate}"),
     ]
 
 
@@ -121,6 +137,20 @@ EXPECTED = {
     ("subject", "honour_delete"),
     ("staff_duty", "staff_record_ref"),
     ("staff_registry", "staff_identification"),
+    ("subject", "certificate_pdf"),  # only the volunteer it is about (CQ-17)
+    # Verification is public (CQ-17) and shows no canary (checked below for everyone else).
+    *(
+        (party, "certificate_verify")
+        for party in (
+            "anonymous",
+            "subject",
+            "other_subject",
+            "recipient",
+            "staff_no_duty",
+            "staff_duty",
+            "staff_registry",
+        )
+    ),
 }
 
 
@@ -134,7 +164,8 @@ def test_authorization_matrix_bj_14_bj_23(world: World) -> None:
     """BJ-14a/b/c, BJ-23: anonymous, the subject, another subject, a consented recipient (valid,
     expired, revoked consent) and staff without and with a duty reference, against every route
     that takes an identifier: only the expected pairs succeed, and nobody not entitled sees a
-    canary (PUB-1)."""
+    canary (PUB-1). A record certificate (CQ-17) is downloaded only by its volunteer, revoked
+    by none of them (no records officer here), and verified by anyone without a canary."""
     s = _setup(world)
     unexpected, missing, leaks = [], [], []
     for party, client in s.parties.items():
@@ -147,7 +178,8 @@ def test_authorization_matrix_bj_14_bj_23(world: World) -> None:
                 unexpected.append((party, label, r.status_code))
             if not ok and (party, label) in EXPECTED:
                 missing.append((party, label, r.status_code))
-            entitled = (party, label) in EXPECTED or party == "subject"
+            entitled = (party, label) in EXPECTED and label != "certificate_verify"
+            entitled = entitled or party == "subject"
             if not entitled:
                 leaks += [(party, label, v) for v in SECRET_STRINGS if v in r.text]
     assert unexpected == []
@@ -175,6 +207,10 @@ def test_no_canary_on_any_page_for_others_pub_1(world: World, party: str) -> Non
         "/staff/identification",
         "/staff/announcements",
         "/staff/spotchecks",
+        "/me/certificates",
+        "/staff/certificates",
+        "/verify",
+        f"/verify/{s.certificate}",
     ]
     for path in pages:
         text = client.get(path).text

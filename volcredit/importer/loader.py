@@ -3,7 +3,8 @@
 1. Every file's columns are checked (BJ-6 forbidden data refuses the whole load).
 2. Every row is parsed and checked, streamed into staging tables (flat memory for CSV).
 3. Cross-table checks run in SQL over the staging tables; events are replayed (BJ-16/17/18).
-4. Only if no error was found anywhere, one write transaction replaces the live tables and
+4. Only if no error was found anywhere, one write transaction replaces the live tables,
+   re-applies the stored volunteer transfer packages (CQ-16: rows the new content lacks) and
    appends the new events and a ``content_loaded`` entry to the history. Otherwise nothing changes.
 """
 
@@ -40,6 +41,7 @@ from volcredit.rules.calendar import MIN_STATUTORY_HOLIDAYS, WorkingCalendar
 from volcredit.settings import PublicityPeriods
 from volcredit.store import history
 from volcredit.store.engine import Store, safe_error_message
+from volcredit.transfer_store import reapply as reapply_transfers
 
 BATCH_ROWS = 5000
 
@@ -267,10 +269,13 @@ def _swap(
     if run.log.has_errors:
         raise _EventsRefused
     counts = staging.swap_into_live(conn)
+    transferred = reapply_transfers(conn)  # CQ-16: imported volunteers outlive the new content
     entries = [
         history.NewEvent(e.ref, e.event, e.date, actor, IMPORT_SOURCE, e.note) for e in new_events
     ]
-    payload = {"files": run.digests, "counts": counts}
+    payload: dict[str, Any] = {"files": run.digests, "counts": counts}
+    if transferred:
+        payload["transferred"] = transferred
     entries.append(
         history.NewEvent("content", "content_loaded", today, actor, "system", None, payload)
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 # CQ-19: cumulative qualifying hours needed for each star level.
@@ -38,3 +39,33 @@ def star_standing(hours: Decimal) -> StarStanding:
             level = stars
     nxt = next((needed for stars, needed in STAR_THRESHOLDS if stars == level + 1), None)
     return StarStanding(level, hours, None if nxt is None else nxt - hours)
+
+
+@dataclass(frozen=True)
+class StarReached:
+    """The day a volunteer reached a star level, and the qualifying hours then (CQ-19)."""
+
+    level: int
+    reached_on: date
+    hours: Decimal
+
+
+def star_history(records: Iterable[tuple[date, Decimal]]) -> list[StarReached]:
+    """When each star level was reached, from qualifying records ``(date, hours)`` in date
+    order (HN-2b records must already be left out): the first day the running total of
+    qualifying hours met each CQ-19 threshold."""
+    reached: list[StarReached] = []
+    total = Decimal(0)
+    pending = list(STAR_THRESHOLDS)
+    for day, hours in records:
+        total += hours
+        while pending and total >= pending[0][1]:
+            reached.append(StarReached(pending[0][0], day, total))
+            pending.pop(0)
+    return reached
+
+
+def time_bank_balance(qualifying: Decimal, exchanged: Decimal = Decimal(0)) -> Decimal:
+    """CQ-20 time bank (储蓄): qualifying hours stay on the record as a balance; certificates and
+    star levels do not consume them, only an exchange would (none is recorded by the contract)."""
+    return qualifying - exchanged

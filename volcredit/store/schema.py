@@ -136,3 +136,37 @@ history = Table(
 )
 # Decisions, announcements and spot checks are found by their event name (HN-1a–d, HN-2c).
 Index("ix_history_event_date", history.c.event, history.c.date)
+
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("certificate_no", String(32), primary_key=True),
+    Column("volunteer_no", String(64), nullable=False, index=True),
+    Column("issued_on", Date, nullable=False),
+    Column("issuer_kind", String(16), nullable=False),  # authority | organisation
+    Column("issuer_uscc", String(18)),  # an organisation issuing from its own records
+    Column("organisation", String(18)),  # scope: one organisation's records, or all
+    Column("period_from", Date),
+    Column("period_to", Date),
+    Column("payload", JSON, nullable=False),  # exactly the signed fields
+    Column("signature", String(128), nullable=False),
+    Column("key_fingerprint", String(64), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+)
+"""Record certificates as issued (CQ-17): insert-only, refused UPDATE and DELETE by triggers
+(migration 0004). Revocation and supersession are history events on the certificate number."""
+
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("volunteer_no", String(64), nullable=False, index=True),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("package", JSON, nullable=False),  # the package exactly as imported
+    Column("imported_at", DateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+)
+"""Volunteer transfer packages as imported (CQ-16, HN-3): insert-only (migration 0005). Each
+``load`` re-applies them after replacing the content tables, inserting only the rows whose keys
+the new content lacks (volcredit.transfer_store.reapply)."""

@@ -394,13 +394,6 @@ def _check(store: Any) -> Counter[str]:
     return seen
 
 
-def _changed(store: Any) -> int:
-    from volcredit.announcements import changed_since_published
-
-    with store.read() as conn:
-        return sum(1 for _ in changed_since_published(conn, TODAY))
-
-
 def child(db: str, out_dir: str, pending_file: str, profile: list[str]) -> None:
     """In the child: every step with the real code, as the CLI calls it; rows as JSON."""
     from generator.spotcheck_report import write_reports
@@ -492,11 +485,6 @@ def child(db: str, out_dir: str, pending_file: str, profile: list[str]) -> None:
             ", ".join(f"{k} {v:,}" for k, v in sorted(seen.items())),
         ),
     )
-    steps.run(
-        "changed_since_published",
-        lambda: _changed(store),
-        lambda n: (n, "changed", "part of check_store, timed alone"),
-    )
     store.dispose()
     print(json.dumps(steps.rows, ensure_ascii=False))
 
@@ -511,7 +499,6 @@ STEP_LABELS = {
     "reports": "spotcheck_findings.reports",
     "write_reports": "spotcheck_report.write_reports",
     "check_store": "checks.check_store",
-    "changed_since_published": "  announcements.changed_since_published",
 }
 
 

@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import Connection
 
 from generator.pages import PageWriter
-from volcredit import announcements, identification
+from volcredit import announcements
 from volcredit import publication as pub
 from volcredit.rules.announcement import TARGET_PER_MILLION
 
@@ -51,13 +51,12 @@ def write_identification_announcements(
 ) -> list[AnnouncedList]:
     """HN-1d: one page per announcement recorded as published on or before ``today``."""
     out = announcements.published(conn, today)
-    found = identification.decisions(conn, date.max)  # replayed per publication date
     written: list[AnnouncedList] = []
     for year, code in sorted(out):
         region = regions.get(code)
         if region is None:  # a region no longer in the loaded data: nothing to list
             continue
-        ann = announcements.announcement(conn, region, year, out, found)
+        ann = announcements.announcement(conn, region, year, out)
         if ann is None:
             continue
         previous = out.get((year - 1, code))

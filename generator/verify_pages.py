@@ -1,11 +1,13 @@
 """Static verification pages of record certificates (CQ-17, HN-2c: certificates are checkable
 through the system holding the record, here even without the portal running).
 
-One page per certificate at ``verify/<number>/``, the address its QR code points to, showing the
-certificate's status on the build date and its non-personal fields (``certificates.public_view``)
-without even the masked name or a revocation's reason: the pages are listed in the signed
-manifest, so they must say nothing about a person. They are left out of the sitemap, the feed
-and the search index.
+One page per certificate at ``verify/<static key>/`` (``certificates.static_key``: a hash of the
+number and the verification code), the address its QR code points to. The signed manifest lists
+every page, so neither the address nor the page names the certificate number (PUB-1): only the
+holder of the certificate finds its page. It shows the status on the build date and the
+certificate's non-personal fields, without even the masked name, a revocation's reason or the
+newer certificate that superseded it. The pages are left out of the sitemap, the feed and the
+search index.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from generator.pages import PageWriter
 from volcredit import certificates
 
 STATUS = {"valid": "有效", "revoked": "已撤销", "superseded": "已被新证明取代"}
+SHOWN = ("hours", "records", "organisation", "period", "issuer", "issued_on", "status", "status_on")
 
 
 def write_verification_pages(w: PageWriter, conn: Connection, today: date) -> int:
@@ -27,13 +30,13 @@ def write_verification_pages(w: PageWriter, conn: Connection, today: date) -> in
         cert = certificates.get(conn, number, today)
         if cert is None:
             continue
-        view = certificates.public_view(cert)
-        view.pop("name")
-        view.pop("status_reason")  # a staff note, kept off the site (the portal shows it)
+        full = certificates.public_view(cert)
+        view = {key: full[key] for key in SHOWN}  # no number, name or revocation reason
+        view["verification_code"] = cert.verification_code
         w.write(
-            f"verify/{number}",
+            certificates.verify_path(number, cert.verification_code).rstrip("/"),
             "registers/verify.html",
-            f"志愿服务记录证明核验：{number}",
+            "志愿服务记录证明核验",
             cert=view,
             status_label=STATUS[cert.status],
         )

@@ -1,23 +1,29 @@
 """The record certificate as a printable PDF (志愿服务记录证明, CQ-17), and its check.
 
 The document prints every signed field with its Chinese label, the verification code and a QR
-code of the verification address; the signed data travel with it as the attachment
-``certificate.json`` (payload, signature, key fingerprint). ``check`` proves the document: the
-signature over the attached payload, and every signed value visible on the page beside its
-label, so neither the attachment nor the printed text can be changed alone (CQ-17; HN-2d:
-certificates based on records and verifiable). Only what the certificate states is printed: the
-holder's own document, never published (PUB-1).
+code of the verification address (the static page ``certificates.verify_path``, which names no
+certificate number, PUB-1); the signed data travel with it as the attachment
+``certificate.json`` (payload, signature, key fingerprint). ``check`` proves the document
+exactly: the signature over the attached payload, and then a fresh rendering of that payload
+with the same verification address must have the same text (all pages, whitespace aside), the
+same images (the QR code), the same number of pages and drawing operations and no annotations,
+so neither the attachment nor anything on the pages can be changed, added or removed alone
+(CQ-17; HN-2d: certificates based on records and verifiable). Only what the certificate states
+is printed: the holder's own document, never published (PUB-1).
 """
 
 from __future__ import annotations
 
 import atexit
+import difflib
 import io
 import json
 import re
 import shutil
 import tempfile
 import threading
+from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
@@ -27,9 +33,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 from pypdf import PdfReader
+from pypdf.generic import ContentStream
 
 from volcredit import signing
-from volcredit.certificates import Certificate, verification_code
+from volcredit.certificates import Certificate, verification_code, verify_path
 
 ATTACHMENT = "certificate.json"
 TITLE = "志愿服务记录证明"
@@ -270,6 +277,9 @@ def read(pdf_bytes: bytes) -> tuple[dict[str, Any] | None, str | None, str | Non
 
 
 _SPACE = re.compile(r"\s+")
+# Content-stream operators that paint: an overlay (a white box over a value, a drawn digit, a
+# second QR code) needs at least one more of them than the genuine document has.
+_PAINT = {b"S", b"s", b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*", b"sh", b"Do", b"INLINE IMAGE"}
 
 
 def _flat(text: str) -> str:
@@ -277,29 +287,122 @@ def _flat(text: str) -> str:
     return _SPACE.sub("", text)
 
 
-def check(pdf_bytes: bytes, public_key: Ed25519PublicKey) -> list[str]:
-    """Every problem with a certificate PDF, in Chinese; an empty list means it is genuine
-    (CQ-17): a readable PDF, the attachment present, the signature valid for ``public_key``,
-    and each signed value printed beside its label."""
+def verify_url_of(site_url: str, payload: dict[str, Any], signature: str) -> str:
+    """The verification address a certificate with these signed data prints (the same
+    derivation as the portal's ``verify_url``)."""
+    number = str(payload.get("certificate_no", ""))
+    return f"{site_url}{verify_path(number, verification_code(signature))}"
+
+
+@dataclass(frozen=True)
+class _Layout:
+    pages: int
+    text: str  # all pages, whitespace removed
+    images: list[tuple[tuple[int, int], bytes]]  # (size, RGBA pixels) in page order
+    paint: Counter[bytes]  # painting operators over all pages
+    annotations: int
+
+
+def _layout(pdf_bytes: bytes) -> _Layout:
+    """What a reader of the document sees, from its pages (``ValueError`` if unreadable)."""
     try:
-        payload, signature, fingerprint, text = read(pdf_bytes)
-    except ValueError as exc:
-        return [str(exc)]
-    if payload is None or signature is None:
-        return [f"缺少签名数据附件 {ATTACHMENT}（或无法读取），无法核验"]
+        reader = PdfReader(io.BytesIO(pdf_bytes))
+        text, images, paint, annotations = [], [], Counter[bytes](), 0
+        for page in reader.pages:
+            text.append((page.extract_text() or "").replace("\x00", ""))
+            for image in page.images:
+                pixels = image.image.convert("RGBA") if image.image is not None else None
+                if pixels is not None:
+                    images.append((pixels.size, pixels.tobytes()))
+            contents = page.get_contents()
+            if contents is not None:
+                ops = ContentStream(contents, reader).operations
+                paint.update(op for _operands, op in ops if op in _PAINT)
+            annotations += len(page.get("/Annots") or [])
+        return _Layout(len(reader.pages), _flat("".join(text)), images, paint, annotations)
+    except Exception as exc:  # any file may be handed in: pypdf fails in many ways on junk
+        raise ValueError("文件不是可读取的 PDF") from exc
+
+
+def _text_difference(found: str, expected: str) -> str:
+    """The first difference between the page text and the expected text, in Chinese."""
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, found, expected, False).get_opcodes():
+        if tag == "equal":
+            continue
+        where = f"在“{expected[max(0, j1 - 12) : j1]}”之后" if j1 else "在开头"
+        if tag == "insert":
+            return f"{where}缺少“{expected[j1:j2][:40]}”"
+        if tag == "delete":
+            return f"{where}多出“{found[i1:i2][:40]}”"
+        return f"{where}“{found[i1:i2][:40]}”应为“{expected[j1:j2][:40]}”"
+    return "文字顺序不同"
+
+
+def _signed_problems(
+    payload: dict[str, Any], signature: str, fingerprint: str | None, public_key: Ed25519PublicKey
+) -> list[str]:
+    """What is wrong with the attached signed data itself."""
     problems = []
+    own = signing.fingerprint(public_key)
     if not signing.valid(public_key, payload, signature):
         why = "证明内容在出具后被改动，或不是由该公钥对应的机关出具"
-        if fingerprint and fingerprint != signing.fingerprint(public_key):
-            why = f"签名密钥指纹 {fingerprint} 与所给公钥（{signing.fingerprint(public_key)}）不符"
+        if fingerprint and fingerprint != own:
+            why = f"签名密钥指纹 {fingerprint} 与所给公钥（{own}）不符"
         problems.append(f"签名无效：{why}")
     unknown = sorted(set(payload) - set(LABELS))
     if unknown:
         problems.append(f"签名数据含有未知字段：{'、'.join(unknown)}")
-    page = _flat(text)
-    for key, label in LABELS.items():
-        if key not in payload:
-            problems.append(f"签名数据缺少字段：{label}")
-        elif _flat(label + str(payload[key])) not in page:
-            problems.append(f"页面上的{label}与签名数据不符（应为 {payload[key]}）")
+    problems += [
+        f"签名数据缺少字段：{label}" for key, label in LABELS.items() if key not in payload
+    ]
     return problems
+
+
+def _page_problems(found: _Layout, expected: _Layout, url: str) -> list[str]:
+    """How the pages differ from the certificate rendered afresh from the signed data."""
+    problems = []
+    if found.pages != expected.pages:
+        problems.append(f"页数与证明不符：应为 {expected.pages} 页，实为 {found.pages} 页")
+    if found.text != expected.text:
+        problems.append(
+            "页面文字与签名数据生成的证明不一致（有文字被改动、增加或删去）："
+            + _text_difference(found.text, expected.text)
+        )
+    if found.images != expected.images:
+        problems.append(f"二维码（页面上的图片）与证明不符：应只有指向 {url} 的核验二维码")
+    if found.paint != expected.paint or found.annotations != expected.annotations:
+        problems.append("页面上有证明之外的图形、覆盖物或批注")
+    return problems
+
+
+def check(pdf_bytes: bytes, public_key: Ed25519PublicKey, site_url: str) -> list[str]:
+    """Every problem with a certificate PDF, in Chinese; an empty list means it is genuine
+    (CQ-17): a readable PDF, the attachment present, the signature valid for ``public_key``,
+    and the pages exactly those of the certificate rendered afresh from the signed data with
+    the verification address on ``site_url``: the same text (no value changed, no line added or
+    removed, no hidden text), the same QR code, the same pages, no added drawing or
+    annotation. ``FontMissing`` if no CJK font is installed to render the comparison."""
+    try:
+        payload, signature, fingerprint, _text = read(pdf_bytes)
+        found = _layout(pdf_bytes)
+    except ValueError as exc:
+        return [str(exc)]
+    if payload is None or signature is None:
+        return [f"缺少签名数据附件 {ATTACHMENT}（或无法读取），无法核验"]
+    problems = _signed_problems(payload, signature, fingerprint, public_key)
+    if problems:
+        return problems  # nothing genuine to compare the pages with
+    for key, label in LABELS.items():
+        if _flat(label + str(payload[key])) not in found.text:
+            problems.append(f"页面上的{label}与签名数据不符（应为 {payload[key]}）")
+    url = verify_url_of(site_url, payload, signature)
+    own = {
+        "payload": payload,
+        "signature": signature,
+        "key_fingerprint": signing.fingerprint(public_key),
+    }
+    try:
+        expected = _layout(_document(payload, own, url))
+    except (KeyError, TypeError, ValueError):  # a signed payload that cannot be printed
+        return [*problems, "无法按签名数据重新生成证明页面，无法核对页面内容"]
+    return problems + _page_problems(found, expected, url)

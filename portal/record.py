@@ -36,8 +36,8 @@ def record_context(
         ctx["basic"] = held.basic_info(conn, subject, today)
     if subject.kind == "person" and InfoClass.SERVICE in shown:
         page = max(records_page, 1)
-        ctx["hours"] = held.hours_summary(conn, subject.key)
-        ctx["star_history"] = held.star_history(conn, subject.key)
+        ctx["hours"] = held.hours_summary(conn, subject.key, today)
+        ctx["star_history"] = held.star_history(conn, subject.key, today)
         ctx["time_bank"] = time_bank_balance(ctx["hours"].stars.qualifying_hours)
         ctx["records"] = held.service_records(
             conn, subject.key, (page - 1) * RECORDS_PAGE, RECORDS_PAGE

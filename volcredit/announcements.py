@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -49,44 +50,6 @@ def published(
         _, y, region = key.split("-", 2)
         out.setdefault((int(y), region), day)
     return out
-
-
-def recorded_digests(conn: Connection, today: date) -> dict[tuple[int, str], tuple[int, str]]:
-    """The count and check value each announcement had when published, by ``(year, region)``."""
-    h = history_table
-    query = select(h.c.ref, h.c.payload).where(h.c.event == EVENT, h.c.date <= today)
-    out: dict[tuple[int, str], tuple[int, str]] = {}
-    for key, payload in conn.execute(query.order_by(h.c.seq)):
-        _, y, region = key.split("-", 2)
-        out.setdefault((int(y), region), (int(payload["count"]), str(payload["digest"])))
-    return out
-
-
-def changed_since_published(
-    conn: Connection, today: date
-) -> Iterator[tuple[pub.PublicRegion, int, str]]:
-    """This and last year's published announcements whose list, derived again from the store,
-    no longer matches what was published (a reload changed past facts), with a message for
-    ``check``. Older years are not re-derived, so ``check`` does not grow with the years."""
-    out = published(conn, today)
-    digests = {
-        key: value
-        for key, value in recorded_digests(conn, today).items()
-        if key[0] >= today.year - 1
-    }
-    regions = pub.regions(conn)
-    found = identification.decisions(conn, today)
-    for (year, code), (count, check) in sorted(digests.items()):
-        region = regions.get(code)
-        current = announcement(conn, region, year, out, found) if region else None
-        if region is None or current is None or current.digest == check:
-            continue
-        yield (
-            region,
-            year,
-            f"{year} 年公告发布时列出 {count} 家（校验值 {check}），按现有数据应为 "
-            f"{len(current.organisations)} 家（校验值 {current.digest}）：过去的认定事实被改动",
-        )
 
 
 def digest(usccs: Iterable[str]) -> str:
@@ -129,15 +92,15 @@ def publish(
             raise AnnouncementRefused(f"没有需要发布公告的地区：{'、'.join(unknown)}")
         wanted = [r for r in wanted if r.code in codes]
     done = published(conn, date.max, year)
+    latest = _latest_published(conn)
     found = identification.decisions(conn, today)
     events: list[history.NewEvent] = []
     out: list[Published] = []
     for region in wanted:
         if (year, region.code) in done:
             continue
-        usccs = [o.uscc for o in _listed(conn, region.code, today, found)]
-        payload = {"year": year, "region": region.code, "count": len(usccs)}
-        payload["digest"] = digest(usccs)
+        payload = _payload(conn, region.code, year, today, latest.get(region.code), found)
+        usccs = [o["uscc"] for o in payload["organisations"]]
         events.append(
             history.NewEvent(ref(year, region.code), EVENT, today, actor, source, None, payload)
         )
@@ -146,6 +109,69 @@ def publish(
         )
     history.append(conn, events, now)
     return out
+
+
+def _latest_published(conn: Connection) -> dict[str, date]:
+    """Each region's latest announcement date so far (of any year), in history order."""
+    h = history_table
+    rows = conn.execute(select(h.c.ref, h.c.date).where(h.c.event == EVENT).order_by(h.c.seq))
+    return {ref.split("-", 2)[2]: day for ref, day in rows}
+
+
+def _org_json(o: pub.PublicOrganisation) -> dict[str, str | None]:
+    return {
+        "uscc": o.uscc,
+        "name": o.name,
+        "registration_authority": o.registration_authority,
+        "region": o.region,
+        "identified_on": o.identified_on.isoformat(),
+        "identification_basis": o.identification_basis,
+        "removed_on": o.removed_on.isoformat() if o.removed_on else None,
+    }
+
+
+def _org_of(data: dict[str, str | None]) -> pub.PublicOrganisation:
+    removed = data.get("removed_on")
+    return pub.PublicOrganisation(
+        str(data["uscc"]),
+        str(data["name"]),
+        str(data["registration_authority"]),
+        str(data["region"]),
+        date.fromisoformat(str(data["identified_on"])),
+        str(data["identification_basis"] or ""),
+        date.fromisoformat(removed) if removed else None,
+    )
+
+
+def _payload(
+    conn: Connection,
+    region: str,
+    year: int,
+    today: date,
+    previous: date | None,
+    found: identification.Decisions,
+) -> dict[str, Any]:
+    """What an announcement publishes, fixed when it is published (PUB-8): the organisations
+    identified on ``today``, those new since the region's previous announcement, and the
+    removals since then."""
+    orgs = list(pub.organisations(conn, today, region=region, found=found))
+    current = [o for o in orgs if o.removed_on is None]
+    new = [o.uscc for o in current if previous is None or o.identified_on > previous]
+    removed = [
+        o
+        for o in orgs
+        if o.removed_on is not None and (previous is None or o.removed_on > previous)
+    ]
+    return {
+        "year": year,
+        "region": region,
+        "count": len(current),
+        "digest": digest(o.uscc for o in current),
+        "previous": previous.isoformat() if previous else None,
+        "organisations": [_org_json(o) for o in current],
+        "new": new,
+        "removed": [_org_json(o) for o in removed],
+    }
 
 
 def _listed(
@@ -170,28 +196,25 @@ class Announcement:
 
 
 def announcement(
-    conn: Connection,
-    region: pub.PublicRegion,
-    year: int,
-    out: dict[tuple[int, str], date],
-    found: identification.Decisions,
+    conn: Connection, region: pub.PublicRegion, year: int, out: dict[tuple[int, str], date]
 ) -> Announcement | None:
-    """``region``'s announcement for ``year`` from the ``published`` dates, or ``None``
-    (``found``: the identification decisions, read once with :func:`identification.decisions`
-    for a date on or after every announcement)."""
+    """``region``'s announcement for ``year`` exactly as it was published (the list is kept
+    in the announcement's event), or ``None`` if ``out`` (from :func:`published`) lacks it."""
     day = out.get((year, region.code))
     if day is None:
         return None
-    previous = out.get((year - 1, region.code))
-    orgs = list(pub.organisations(conn, day, region=region.code, found=found))
-    current = [o for o in orgs if o.removed_on is None]
-    new = frozenset(o.uscc for o in current if previous is None or o.identified_on > previous)
-    removed = [
-        o
-        for o in orgs
-        if o.removed_on is not None and (previous is None or o.removed_on > previous)
-    ]
-    return Announcement(region, year, day, current, new, removed, digest(o.uscc for o in current))
+    h = history_table
+    payload = conn.execute(
+        select(h.c.payload)
+        .where(h.c.event == EVENT, h.c.ref == ref(year, region.code))
+        .order_by(h.c.seq)
+        .limit(1)
+    ).scalar_one()
+    organisations = [_org_of(o) for o in payload["organisations"]]
+    removed = [_org_of(o) for o in payload["removed"]]
+    return Announcement(
+        region, year, day, organisations, frozenset(payload["new"]), removed, payload["digest"]
+    )
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,23 @@ def verification_code(signature: str) -> str:
     return "".join(_ALPHABET[(bits >> (5 * i)) & 31] for i in reversed(range(8)))
 
 
+def static_key(certificate_no: str, code: str) -> str:
+    """The address of a certificate's static verification page (``verify/<key>/``): derived from
+    the number and the verification code, so that the signed manifest, which lists every page,
+    tells no one a certificate number (PUB-1) and only the holder finds the page."""
+    return hashlib.sha256(f"{certificate_no}|{code}".encode()).hexdigest()[:32]
+
+
+def verify_path(certificate_no: str, code: str) -> str:
+    """The site-relative verification address printed on the certificate and in its QR code."""
+    return f"verify/{static_key(certificate_no, code)}/"
+
+
+def normalise_code(raw: str) -> str:
+    """A typed verification code: upper case, no spaces or dashes; O→0 and I/L→1."""
+    return normalise_number(raw.replace("-", ""))[:16]
+
+
 def normalise_number(raw: str) -> str:
     """A typed certificate number: upper case, no spaces; O→0 and I/L→1 as in Crockford."""
     cleaned = "".join(raw.split()).upper()
@@ -358,9 +375,11 @@ def revoke(
 
 
 def public_view(cert: Certificate) -> dict[str, Any]:
-    """What verification shows anyone holding the number (CQ-17, HN-2c): the certificate's
-    non-personal fields and the masked name — never the ID or volunteer number, nor the service
-    content (service records are never public, PUB-1; the holder's document shows it)."""
+    """What verification shows someone holding the number and the verification code (CQ-17,
+    HN-2c): the certificate's non-personal fields, the masked name and the status (a
+    revocation's reason included) — never the ID or volunteer number, nor the service content
+    (service records are never public, PUB-1; the holder's document shows it), nor the number
+    of a newer certificate (it would lead to a document the holder does not have)."""
     p = cert.payload
     return {
         "certificate_no": cert.certificate_no,
@@ -375,7 +394,6 @@ def public_view(cert: Certificate) -> dict[str, Any]:
         "status": cert.status,
         "status_on": cert.status_on.isoformat() if cert.status_on else None,
         "status_reason": cert.status_reason if cert.status == "revoked" else None,
-        "superseded_by": cert.superseded_by,
     }
 
 

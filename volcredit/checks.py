@@ -102,7 +102,7 @@ def _organisations(conn: Connection, today: date) -> Iterator[Problem]:
     """HN-1a–c on the imported facts with the decisions recorded since."""
     found = identification.decisions(conn, today)
     o = content_tables["organisations"]
-    query = select(o).order_by(o.c.uscc)
+    query = select(o).where(o.c.source_line != 0).order_by(o.c.uscc)  # not transferred teams
     for row in conn.execute(query.execution_options(yield_per=5000)):
         current = identification.state(row, found, today)
         standing = identification.standing_of(row)
@@ -122,8 +122,6 @@ def _announcements(conn: Connection, today: date) -> Iterator[Problem]:
         where = f"regions（{region.name} {region.code}）"
         make = _error if late.error else _warning
         yield make(where, "announcement", late.message, "HN-1d")
-    for region, _year, message in announcements.changed_since_published(conn, today):
-        yield _warning(f"regions（{region.name} {region.code}）", "announcement", message, "HN-1d")
     for row in announcements.coverage_by_region(conn, today):
         c = row.coverage
         if c.shortfall:

@@ -129,6 +129,8 @@ def cmd_import_volunteer(args: argparse.Namespace, settings: Settings) -> int:
     print(f"已导入志愿者 {result.volunteer_no} 的档案（sha256 {result.sha256}）。")
     print(f"新增：{_counts(result.inserted)}")
     print(f"已有相同的行而跳过：{_counts(result.skipped)}")
+    if any(result.kept.values()):
+        print(f"随档案包保存（不写入本库的证明，由签发地核验）：{_counts(result.kept)}")
     print(
         "档案包已保存：以后每次 volcredit load 都会保留这些转入的行（平台数据中已有的以平台为准）。"
     )

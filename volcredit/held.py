@@ -105,11 +105,13 @@ _BASIC = {
     .where(content_tables[t].c[k] == _K)
     for kind, (t, k) in _SUBJECT_TABLE.items()
 }
+_T = bindparam("today")
+_COUNTED = (_SR.c.date <= _T) & (_SR.c.recorded_on <= _T)  # as certificates count them
 _HOURS = select(
     func.count(),
     func.count(_SR.c.excluded_kind),
     func.coalesce(func.sum(_SR.c.hours), 0),
-    func.coalesce(func.sum(_SR.c.hours).filter(_SR.c.excluded_kind.is_(None)), 0),
+    func.coalesce(func.sum(_SR.c.hours).filter(_SR.c.excluded_kind.is_(None) & _COUNTED), 0),
 ).where(_SR.c.volunteer_no == _K)
 _RECORDS = (
     select(_SR, _O.c.name.label("organisation_name"))
@@ -121,7 +123,7 @@ _RECORDS = (
 )
 _QUALIFYING = (
     select(_SR.c.date, _SR.c.hours)
-    .where(_SR.c.volunteer_no == _K, _SR.c.excluded_kind.is_(None))
+    .where(_SR.c.volunteer_no == _K, _SR.c.excluded_kind.is_(None), _COUNTED)
     .order_by(_SR.c.date, _SR.c.record_id)
 )
 _TRAININGS = select(_TR).where(_TR.c.volunteer_no == _K).order_by(_TR.c.date.desc(), _TR.c.row_id)
@@ -173,16 +175,21 @@ class HoursSummary:
     stars: StarStanding
 
 
-def hours_summary(conn: Connection, volunteer_no: str) -> HoursSummary:
-    """Qualifying hours exclude every HN-2b record; the star level follows them (CQ-19)."""
-    total, excluded, all_hours, qualifying = conn.execute(_HOURS, {"key": volunteer_no}).one()
+def hours_summary(conn: Connection, volunteer_no: str, today: date | None = None) -> HoursSummary:
+    """Qualifying hours exclude every HN-2b record and count, like certificates, the records
+    dated and entered by ``today``; the star level follows them (CQ-19)."""
+    params = {"key": volunteer_no, "today": today or date.max}
+    total, excluded, all_hours, qualifying = conn.execute(_HOURS, params).one()
     return HoursSummary(total, excluded, _hours(all_hours), star_standing(_hours(qualifying)))
 
 
-def star_history(conn: Connection, volunteer_no: str) -> list[StarReached]:
-    """When each star level was reached (CQ-19), from the qualifying records in date order
-    (HN-2b records excluded), streamed."""
-    rows = conn.execute(_QUALIFYING.execution_options(yield_per=5000), {"key": volunteer_no})
+def star_history(
+    conn: Connection, volunteer_no: str, today: date | None = None
+) -> list[StarReached]:
+    """When each star level was reached (CQ-19), from the qualifying records dated and entered
+    by ``today`` in date order (HN-2b records excluded), streamed."""
+    params = {"key": volunteer_no, "today": today or date.max}
+    rows = conn.execute(_QUALIFYING.execution_options(yield_per=5000), params)
     return stars_reached((day, _hours(hours)) for day, hours in rows)
 
 

@@ -36,15 +36,16 @@ def decisions(conn: Connection, today: date, uscc: str | None = None) -> Decisio
     """Identification decisions dated on or before ``today``, by USCC, in history order."""
     h = history_table
     query = (
-        select(h.c.ref, h.c.event, h.c.date)
+        select(h.c.ref, h.c.event, h.c.date, h.c.payload)
         .where(h.c.event.in_(rule.EVENTS), h.c.date <= today)
         .order_by(h.c.seq)
     )
     if uscc is not None:
         query = query.where(h.c.ref == uscc)
     found: Decisions = defaultdict(list)
-    for ref, event, day in conn.execute(query):
-        found[ref].append(rule.Decision(event, day))
+    for ref, event, day, payload in conn.execute(query):
+        charter = (payload or {}).get("charter_volunteer_purpose")
+        found[ref].append(rule.Decision(event, day, charter))
     return found
 
 
@@ -113,7 +114,8 @@ def pending_requests(conn: Connection, today: date) -> Iterator[Organisation]:
     rows = []
     for start in range(0, len(asked), 500):
         chunk = asked[start : start + 500]
-        rows.extend(conn.execute(select(o).where(o.c.uscc.in_(chunk))).all())
+        local = select(o).where(o.c.uscc.in_(chunk), o.c.source_line != 0)  # not transferred
+        rows.extend(conn.execute(local).all())
     out = []
     for row in rows:
         current = state(row, found, today)
@@ -145,7 +147,8 @@ def record(
     row = conn.execute(select(o).where(o.c.uscc == uscc)).first()
     if row is None:
         raise DecisionRefused("HN-1a", f"没有统一社会信用代码为 {uscc} 的组织")
-    standing = standing_of(row)
+    recorded = decisions(conn, date.max, uscc).get(uscc, [])
+    standing = rule.with_charter(standing_of(row), rule.replay(standing_of(row), recorded, today))
     if charter_volunteer_purpose is not None:
         standing = rule.OrganisationStanding(
             standing.name,
@@ -154,7 +157,6 @@ def record(
             standing.identification_basis,
             standing.identification_removed_on,
         )
-    recorded = decisions(conn, date.max, uscc).get(uscc, [])
     if recorded and recorded[-1].date > today:
         last = recorded[-1].date.isoformat()
         raise DecisionRefused("HN-1a", f"该组织已有 {last} 的认定决定，不能记录更早日期的决定")
@@ -174,12 +176,18 @@ def direct_candidates(conn: Connection, today: date, limit: int = 200) -> list[O
     volunteer-service charter) but are not identified on ``today``, by USCC, at most ``limit``."""
     o = content_tables["organisations"]
     keyword = or_(*(o.c.name.contains(k, autoescape=True) for k in rule.NAME_KEYWORDS))
-    query = select(o).where(keyword, o.c.charter_volunteer_purpose.is_(True)).order_by(o.c.uscc)
+    query = (
+        select(o)
+        .where(keyword, o.c.charter_volunteer_purpose.is_(True), o.c.source_line != 0)
+        .order_by(o.c.uscc)
+    )
     found = decisions(conn, today)
     out: list[Organisation] = []
     for row in conn.execute(query.execution_options(yield_per=2000)):
         current = state(row, found, today)
         if current.identified(today) or not rule.name_qualifies(row.name):
+            continue
+        if current.charter is False:  # an officer found the (amended) charter lacks the purpose
             continue
         out.append(_organisation(row, current))
         if len(out) >= limit:

@@ -78,11 +78,13 @@ def region_draws(
     complaints, activity = _counts(conn, year, last)
     found = identification.decisions(conn, last)
     regions = conn.execute(
-        select(r.c.code, r.c.name, r.c.level).where(r.c.level.in_(LEVELS)).order_by(r.c.code)
+        select(r.c.code, r.c.name, r.c.level)
+        .where(r.c.level.in_(LEVELS), r.c.source_line != 0)  # not regions known from transfers
+        .order_by(r.c.code)
     ).all()
     for code, name, level in regions:
         candidates = []
-        for row in conn.execute(select(o).where(o.c.region == code)):
+        for row in conn.execute(select(o).where(o.c.region == code, o.c.source_line != 0)):
             state = identification.state(row, found, last)
             if _identified_in(state, year, last) or row.uscc in activity or row.uscc in complaints:
                 candidates.append(

@@ -8,10 +8,13 @@ their history, service time, complaints, record certificates with their status e
 info, and a SHA-256 over everything else so that corruption is detected.
 
 :func:`import_volunteer` checks the whole package first (format, checksum, every row through the
-loader's field checks, references, BJ-3, CQ-9), then inserts what the store lacks; a row present
-with other values refuses the import and nothing is written. Importing a package twice changes
-nothing. The package is kept (table ``transfers``) and re-applied by every later ``load``
-(:func:`volcredit.transfer_store.reapply`), so the replaced content does not drop it.
+loader's field checks, references, identifiers that would name a record of another kind, BJ-3,
+CQ-9), then inserts what the store lacks; a row present with other values refuses the import and
+nothing is written. The certificates are the issuing region's signed statements, which this
+store cannot vouch for: they are kept with the package, never put in the store's certificates or
+history. Importing a package twice changes nothing. The package is kept (table ``transfers``)
+and re-applied by every later ``load`` (:func:`volcredit.transfer_store.reapply`), so the
+replaced content does not drop it.
 
 A package holds personal data that is never public (CQ-15, PUB-1): it goes from one
 civil-affairs department to another, never to a third party.
@@ -43,8 +46,8 @@ from volcredit.transfer_rows import (
     project_summary,
 )
 from volcredit.transfer_store import (
+    IMPORTED,
     check_against,
-    insert_certificates,
     insert_rows,
     is_stored,
     plan,
@@ -54,7 +57,6 @@ from volcredit.transfer_store import (
 FORMAT = "volcredit-volunteer-transfer"
 VERSION = 1
 SOURCE = "transfer"  # history source of imported events
-IMPORTED = "volunteer_imported"
 LIST_ELEMENTS = (
     "teams",
     "regions",
@@ -204,12 +206,14 @@ def export_volunteer(
 
 @dataclass
 class ImportResult:
-    """What an import did (``inserted``/``skipped`` per element), or why it was refused."""
+    """What an import did (``inserted``/``skipped`` per element, ``kept``: certificates kept
+    with the package only), or why it was refused."""
 
     problems: list[TransferProblem] = field(default_factory=list)
     warnings: list[TransferProblem] = field(default_factory=list)
     inserted: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
+    kept: dict[str, int] = field(default_factory=dict)  # with the package, not in the store
     volunteer_no: str | None = None
     sha256: str | None = None
     stored: bool = False  # the package was new to this store and is now kept
@@ -268,6 +272,7 @@ def import_volunteer(
 
     All or nothing: every problem is reported and nothing is written, or every absent row is
     inserted, the package is kept for later loads and a ``volunteer_imported`` event is recorded.
+    The package's certificates are not inserted (counted in ``kept``): see docs/transfer.md.
     """
     history.lock(conn)  # one writer: loads and other imports wait (the plan stays true)
     problems = _envelope(package)
@@ -285,13 +290,13 @@ def import_volunteer(
     todo = plan(conn, parsed)
     result.problems, result.warnings = todo.problems, parsed.warnings + todo.warnings
     result.inserted, result.skipped = todo.inserted, dict(todo.skipped)
+    result.kept = {"certificates": len(parsed.certificates)}
     if result.problems:
         result.inserted = {}
         return result
     volunteer_no = parsed.volunteer_no
     assert volunteer_no is not None
     insert_rows(conn, todo.inserts)
-    insert_certificates(conn, todo.certificates)
     if not is_stored(conn, package["sha256"]):
         store_package(conn, package, package["sha256"], volunteer_no, actor, now)
         result.stored = True

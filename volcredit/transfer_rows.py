@@ -124,8 +124,10 @@ class Parsed:
     rows: dict[str, list[tuple[int, dict[str, Any]]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    # Kept with the package only: the issuing region's signed statements (CQ-16, CQ-17).
     certificates: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    # (element, row, index among the row's events, event)
+    # (element, row, index among the row's events, event): only the honours' events, the only
+    # ones an import appends to the history (BJ-17b deletion requests)
     events: list[tuple[str, int, int, dict[str, Any]]] = field(default_factory=list)
     problems: list[TransferProblem] = field(default_factory=list)
     warnings: list[TransferProblem] = field(default_factory=list)
@@ -205,7 +207,9 @@ class _Reader:
         return True
 
     def events(self, element: str, index: int, raws: Any, ref: str) -> None:
-        """The history events of one honour or certificate, in recorded order."""
+        """The history events of one honour or certificate, in recorded order. An honour's may
+        only be ``deletion_requested`` (any other name is an error); a certificate's are checked
+        the same way but stay in the package: they are never appended here."""
         if raws is None:
             return
         if not isinstance(raws, list):
@@ -232,7 +236,8 @@ class _Reader:
             except _Bad as bad:
                 self.out.error(element, index, f"{where}.{bad.field}", bad.message)
                 continue
-            self.out.events.append((element, index, i, event))
+            if element == "honours":
+                self.out.events.append((element, index, i, event))
 
     def certificates(self, raws: list[Any], volunteer_no: str | None) -> None:
         for index, raw in enumerate(raws):
@@ -306,8 +311,9 @@ def _mapping(raw: Any, name: str) -> dict[str, Any] | None:
 
 
 def _certificate(raw: dict[str, Any], volunteer_no: str | None) -> dict[str, Any]:
-    """A certificate row exactly as issued (CQ-17); the signature is not re-checked here: the
-    receiver checks it with the issuing authority's public key (``key_fingerprint``)."""
+    """A certificate row exactly as issued (CQ-17), checked for its shape only: it is kept with
+    the package, never put in the receiving store's certificates (that store does not hold the
+    issuing region's key and cannot vouch for it); it is verified where it was issued."""
     number = _required(raw.get("certificate_no"), "certificate_no", _text(32))
     if not _CERT_NO.match(number):
         raise _Bad("certificate_no", "证明编号格式不对", "CQ-17")

@@ -1,18 +1,23 @@
 """Record certificates (志愿服务记录证明, CQ-17): a volunteer issues and downloads their own; an
 organisation issues one covering only its own records; a records officer revokes one with a
-reason; anyone holding a certificate checks it at ``/verify/<number>``.
+reason; anyone holding a certificate checks it at ``/verify/<number>?code=<verification code>``.
 
 Hours and record counts exclude every HN-2b record (``volcredit.certificates``), and the pages
-say so. Verification shows only ``certificates.public_view``: the masked name and the
-certificate's non-personal fields, never the ID or volunteer number or the service content
-(PUB-1, PUB-7). It is not throttled: a number carries 60 random bits (12 Crockford base32
-characters), so guessing one is hopeless, and an unknown number answers 404 like any other.
+say so. Verification needs the number and the verification code printed on the certificate
+(numbers alone are not secret to everyone who ever saw one); a missing, wrong or unknown
+pair shows the form again, the same answer for an unknown number as for a wrong code, and
+wrong codes count against the client address in the login throttle's table. With the right
+code it shows only ``certificates.public_view``: the masked name and the certificate's
+non-personal fields, never the ID or volunteer number, the service content or the number of a
+newer certificate (PUB-1, PUB-7). The QR code points to the static page
+(``certificates.verify_path``), which the portal serves with the site.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import secrets
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
@@ -23,11 +28,12 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from portal import certificate_pdf
+from portal import certificate_pdf, throttle
 from portal.context import own_subject, portal_of, signed_in
 from portal.errors import error_page
 from portal.forms import field, form_of, render, see_other
 from portal.guards import public, staff, subject
+from portal.views.auth import TOO_MANY, client_address
 from volcredit import access_log, certificates, held, signing
 from volcredit.access_log import AccessEntry
 from volcredit.certificates import Certificate, CertificateRefused, CertificateRequest
@@ -40,6 +46,9 @@ GONE = "登记信息中已没有您的记录，请联系登记机关。"
 NOT_FOUND = "没有这个证明编号。请核对证明上印的编号（形如 2026-XXXX-XXXX-XXXX）。"
 _BODY = re.compile(r"\d{4}[0-9A-HJKMNP-TV-Z]{12}")  # year + 12 Crockford base32 characters
 _DASHES = str.maketrans({"－": "-", "—": "-", "–": "-", "‐": "-"})
+WRONG_CODE = "证明编号或校验码不对。请核对证明上印的证明编号和校验码。"
+NO_CODE = "请填写证明上印的校验码（8 位字母数字）。"
+_STATIC_KEY = re.compile(r"[0-9a-f]{32}")
 STATUS_LABELS = {"valid": "有效", "revoked": "已撤销", "superseded": "已被新证明取代"}
 
 
@@ -54,9 +63,11 @@ def canonical_number(raw: str) -> str | None:
     return f"{compact[:4]}-{compact[4:8]}-{compact[8:12]}-{compact[12:]}"
 
 
-def verify_url(settings: Settings, number: str) -> str:
-    """Where the certificate is checked (printed and in the QR code)."""
-    return f"{settings.site_url}verify/{number}"
+def verify_url(settings: Settings, cert: Certificate) -> str:
+    """Where the certificate is checked (printed and in the QR code): its static page, which
+    names no certificate number (PUB-1), on the site and through the portal alike."""
+    path = certificates.verify_path(cert.certificate_no, cert.verification_code)
+    return f"{settings.site_url}{path}"
 
 
 def signing_key(settings: Settings) -> Ed25519PrivateKey:
@@ -227,7 +238,7 @@ async def download(request: Request) -> Response:
         return error_page(
             request, 404, f"证明 {cert.certificate_no} {STATUS_LABELS[cert.status]}，不能再下载。"
         )
-    url = verify_url(portal.settings, cert.certificate_no)
+    url = verify_url(portal.settings, cert)
     try:
         pdf = await run_in_threadpool(certificate_pdf.render, cert, url)
     except certificate_pdf.FontMissing as missing:
@@ -303,42 +314,71 @@ async def staff_revoke(request: Request) -> Response:
     return see_other(f"/staff/certificates?no={quote(number)}&done=1")
 
 
+def _verify_form(
+    request: Request, errors: dict[str, str], values: dict[str, str], status: int
+) -> Response:
+    response = render(
+        request, "certificate_verify_form.html", {"errors": errors, "values": values}, status
+    )
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
 @public
 async def verify_form(request: Request) -> Response:
-    """The number typed into a form (``?no=``) goes to its verification page."""
+    """The number and the code typed into the form (``?no=&code=``) go to the verification page."""
     typed = request.query_params.get("no", "")
-    if not typed.strip():
+    code = certificates.normalise_code(request.query_params.get("code", ""))
+    if not typed.strip() and not code:
         return render(request, "certificate_verify_form.html", {})
+    values = {"no": typed.strip()[:64], "code": code}
     number = canonical_number(typed)
     if number is None:
         errors = {"no": "证明编号格式不对，应为 4 位年份和 12 位字母数字，如 2026-XXXX-XXXX-XXXX"}
-        values = {"no": typed.strip()[:64]}
-        context = {"errors": errors, "values": values}
-        return render(request, "certificate_verify_form.html", context, 400)
-    return see_other(f"/verify/{number}")
+        return _verify_form(request, errors, values, 400)
+    if not code:
+        return _verify_form(request, {"code": NO_CODE}, {**values, "no": number}, 400)
+    return see_other(f"/verify/{number}?code={quote(code)}")
 
 
 @public
 async def verify(request: Request) -> Response:
-    """CQ-17, HN-2: anyone holding a certificate checks it here: its status on today (valid,
-    revoked with the reason and date, or superseded with a link to the newer one) and the
-    public view of its fields; nothing personal beyond the masked name (PUB-1)."""
+    """CQ-17, HN-2: anyone holding a certificate checks it here with its number and code: its
+    status on today (valid, revoked with the reason and date, or superseded) and the public view
+    of its fields; nothing personal beyond the masked name (PUB-1). Without the right code it
+    shows only the form (an unknown number answers like a wrong code), and wrong codes are
+    throttled per client address."""
     portal = portal_of(request)
     typed = request.path_params["certificate_no"]
+    if _STATIC_KEY.fullmatch(typed):  # a static page's address typed without its slash
+        return see_other(f"/verify/{typed}/")
     number = canonical_number(typed)
+    code = certificates.normalise_code(request.query_params.get("code", ""))
     if number is None:
-        return error_page(request, 404, NOT_FOUND)
+        return _verify_form(request, {"no": NOT_FOUND}, {"no": typed[:64], "code": code}, 404)
     if number != typed:
-        return see_other(f"/verify/{number}")
-    with portal.store.read() as conn:
+        return see_other(f"/verify/{number}" + (f"?code={quote(code)}" if code else ""))
+    values = {"no": number, "code": code}
+    if not code:
+        return _verify_form(request, {"code": NO_CODE}, values, 200)
+    keys = [f"verify:ip:{client_address(request)[:100]}"]
+    now = portal.now()
+    with portal.store.write() as conn:
+        if throttle.blocked(conn, keys, now):
+            return _verify_form(request, {"code": TOO_MANY}, values, 429)
         cert = certificates.get(conn, number, portal.today())
-    if cert is None:
-        return error_page(request, 404, NOT_FOUND)
+        right = cert is not None and secrets.compare_digest(code, cert.verification_code)
+        if not right:
+            throttle.record_try(conn, keys, now)
+    if cert is None or not right:
+        return _verify_form(request, {"code": WRONG_CODE}, values, 404)
     context = {
         "view": certificates.public_view(cert),
         "status_labels": STATUS_LABELS,
         "today": portal.today(),
     }
     response = render(request, "certificate_verify.html", context)
-    response.headers["cache-control"] = "no-cache"  # a revocation shows at once
+    response.headers["cache-control"] = (
+        "no-store"  # a revocation shows at once; the code stays private
+    )
     return response

@@ -264,3 +264,7 @@ __all__ = [
     "csrf_of",
     "timedelta",
 ]
+
+
+# The certificate tests' worlds (a signing key, the sample issuer), shared by two test modules.
+from tests.portal.certificate_helpers import cworld, pdf_world  # noqa: E402, F401

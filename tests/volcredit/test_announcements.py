@@ -19,6 +19,7 @@ from volcredit.rules.announcement import announcement_problem, coverage, due_dat
 from volcredit.store.engine import Store
 
 NOW = datetime(2026, 11, 21, 9, 0)
+TODAY = date(2026, 11, 21)
 
 
 def test_hn1d_deadline_silent_before_june_warns_in_june_errors_from_july() -> None:
@@ -121,11 +122,10 @@ def test_hn1d_announcement_is_what_stood_on_its_day(store: Store, tmp_path: Path
         announcements.publish(conn, 2027, date(2027, 6, 1), "t", "cli", NOW)
     with store.read() as conn:
         out = announcements.published(conn, date(2027, 12, 31))
-        found = identification.decisions(conn, date.max)
         region = pub.regions(conn)["430102"]
-        a2026 = announcements.announcement(conn, region, 2026, out, found)
-        a2027 = announcements.announcement(conn, region, 2027, out, found)
-        assert announcements.announcement(conn, region, 2025, out, found) is None
+        a2026 = announcements.announcement(conn, region, 2026, out)
+        a2027 = announcements.announcement(conn, region, 2027, out)
+        assert announcements.announcement(conn, region, 2025, out) is None
     assert a2026 is not None and a2027 is not None
     assert [o.uscc for o in a2026.organisations] == [first, second]
     assert a2026.new == {first, second} and a2026.removed == []
@@ -199,29 +199,49 @@ def test_hn1d_coverage_command_and_shortfall_warning(
     assert "regions（芙蓉区 430102）: population: 警告 每百万人口认定 5.56 家" in out
 
 
-def test_hn1d_check_flags_a_published_list_that_past_facts_no_longer_give(
-    store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """HN-1d: a published announcement is fixed; when a reload changes the facts it rests on
-    (an identification date moved after the publication), ``check`` says the list differs."""
+def test_hn1d_a_published_list_never_changes_afterwards(store: Store, tmp_path: Path) -> None:
+    """HN-1d, PUB-8: an announcement shows what was published — a decision later the same day,
+    a reload that rewrites past facts, or a late announcement of an earlier year change nothing."""
     _loaded(store, tmp_path)
+    chunni = uscc_code("430102", 5)  # identified only in August
     with store.write() as conn:
         announcements.publish(conn, 2026, date(2026, 6, 20), "t", "cli", NOW)
-    main(["check", "--db", store.url, "--today", "2026-07-01"])
-    assert "过去的认定事实被改动" not in capsys.readouterr().out
+        identification.record(
+            conn,
+            uscc_code("430102", 3),
+            ident_rule.REMOVED,
+            date(2026, 6, 20),
+            "t",
+            "cli",
+            NOW,
+            charter_volunteer_purpose=False,
+            note="章程核准",
+        )
+    with store.read() as conn:
+        region = pub.regions(conn)["430102"]
+        before = announcements.announcement(
+            conn, region, 2026, announcements.published(conn, TODAY)
+        )
     tables = base_tables()
     tables["organisations"].append(
         {
             **tables["organisations"][0],
-            "uscc": uscc_code("430102", 3),
-            "name": "芙蓉区第3志愿服务队",
+            "uscc": uscc_code("430102", 4),
+            "name": "芙蓉区第4志愿服务队",
             "region": "430102",
             "identified_on": date(2026, 6, 25),  # was 1 March when the list was published
         }
     )
     assert load(store, write_content(tmp_path / "c2", tables)).ok
-    main(["check", "--db", store.url, "--today", "2026-07-01"])
-    out = capsys.readouterr().out
-    changed = [line for line in out.splitlines() if "过去的认定事实被改动" in line]
-    assert len(changed) == 1 and "芙蓉区 430102" in changed[0] and "列出 2 家" in changed[0]
-    assert "应为 0 家" in changed[0]
+    with store.write() as conn:  # the 2025 announcement, published late, after 2026's
+        announcements.publish(conn, 2025, date(2026, 11, 1), "t", "cli", NOW)
+    with store.read() as conn:
+        after = announcements.announcement(conn, region, 2026, announcements.published(conn, TODAY))
+    assert before is not None and after == before
+    assert [o.uscc for o in before.organisations] == [
+        uscc_code("430102", 3),
+        uscc_code("430102", 4),
+    ]
+    assert chunni not in before.new and before.digest == announcements.digest(
+        [uscc_code("430102", 3), uscc_code("430102", 4)]
+    )

@@ -129,6 +129,24 @@ def test_cq17_supersession_and_revocation_are_events(sample: Store, tmp_path: Pa
     assert new is not None and new.status == "revoked" and new.status_reason == "记录有误"
     assert earlier is not None and earlier.status == "valid"
     assert certificates.normalise_number(" 2026-ab0o-i1l ") == "2026-AB00-111"
+    view = certificates.public_view(old)  # PUB-1: the newer number leads to another document
+    assert view["status"] == "superseded" and "superseded_by" not in view
+    assert second.certificate_no not in str(view)
+    assert certificates.public_view(new)["status_reason"] == "记录有误"
+
+
+def test_cq17_pub1_static_key_derives_from_number_and_code() -> None:
+    """CQ-17, PUB-1: the static page's key is the first 32 hex characters of
+    sha256("<number>|<code>"): not derivable from the number alone, the same on every build."""
+    import hashlib
+
+    number, code = "2026-ABCD-EFGH-JK12", "0123ABCD"
+    expected = hashlib.sha256(f"{number}|{code}".encode()).hexdigest()[:32]
+    assert certificates.static_key(number, code) == expected
+    assert certificates.static_key(number, "0123ABCE") != expected
+    assert certificates.verify_path(number, code) == f"verify/{expected}/"
+    assert number not in certificates.verify_path(number, code)
+    assert certificates.normalise_code(" 0l23-abcd ") == code
 
 
 def test_cq17_certificate_rows_are_insert_only(sample: Store, tmp_path: Path) -> None:

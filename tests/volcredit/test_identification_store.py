@@ -167,3 +167,27 @@ def test_hn1_identify_command(loaded: Store, capsys: pytest.CaptureFixture[str])
     main(["check", "--db", loaded.url, "--today", "2026-10-09"])
     out = capsys.readouterr().out
     assert "芙蓉区晨光志愿服务队" not in out  # identified now: no longer an HN-1a candidate
+
+
+def test_hn1c_a_removal_stands_until_a_new_charter_is_confirmed(loaded: Store) -> None:
+    """HN-1c: after a removal for an amended charter, the organisation is no longer offered for
+    direct identification, ``check`` does not call it qualifying, and identifying it again needs
+    an officer to confirm a charter with the volunteer-service purpose (HN-1a)."""
+    _record(
+        loaded,
+        ORG_A,
+        rule.REMOVED,
+        date(2026, 10, 1),
+        charter_volunteer_purpose=False,
+        note="章程核准〔2026〕8号",
+    )
+    with loaded.read() as conn:
+        assert ORG_A not in {
+            o.uscc for o in identification.direct_candidates(conn, date(2026, 10, 1))
+        }
+    with pytest.raises(identification.DecisionRefused, match="章程"):
+        _record(loaded, ORG_A, rule.IDENTIFIED_DIRECT, date(2026, 10, 2))
+    _record(
+        loaded, ORG_A, rule.IDENTIFIED_DIRECT, date(2026, 10, 3), charter_volunteer_purpose=True
+    )
+    assert _public(loaded, date(2026, 10, 3))[ORG_A].removed_on is None

@@ -59,11 +59,13 @@ def test_cq19_hn2b_star_history_from_the_store(store: Store, tmp_path: Path) -> 
             .where(r.c.volunteer_no == best)
             .order_by(r.c.date, r.c.record_id)
         ).all()
-        history = held.star_history(conn, best)
-        summary = held.hours_summary(conn, best)
+        history = held.star_history(conn, best, date(2026, 11, 21))
+        summary = held.hours_summary(conn, best, date(2026, 11, 21))
+        early = held.hours_summary(conn, best, date(2025, 1, 1))
     qualifying = [(d, h) for d, h, kind in rows if kind is None]
     assert history == star_history(qualifying)
     assert history and history[-1].level == summary.stars.level
+    assert early.stars.qualifying_hours < summary.stars.qualifying_hours  # counted by the date
     assert summary.stars == star_standing(sum((h for _, h in qualifying), Decimal(0)))
     key, _ = signing.load_or_create_key(tmp_path / "k.pem")
     with store.write() as conn:
@@ -77,5 +79,5 @@ def test_cq19_hn2b_star_history_from_the_store(store: Store, tmp_path: Path) -> 
             "示例",
         )
     with store.read() as conn:
-        after = held.hours_summary(conn, best)
+        after = held.hours_summary(conn, best, date(2026, 11, 21))
     assert time_bank_balance(after.stars.qualifying_hours) == summary.stars.qualifying_hours

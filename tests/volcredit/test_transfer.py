@@ -19,10 +19,11 @@ from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from tests.builders import base_tables, load, write_content
-from volcredit import announcements, certificates, signing
+from volcredit import announcements, certificates, overview, signing
 from volcredit import publication as pub
 from volcredit.certificates import CertificateRequest
 from volcredit.cli import main
+from volcredit.settings import PublicityPeriods
 from volcredit.store import history
 from volcredit.store.engine import Store, open_store
 from volcredit.store.schema import certificates as certificate_table
@@ -103,8 +104,9 @@ def _rows(conn: Any, table: str, where: Any) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: json.dumps(r, default=str, sort_keys=True))
 
 
-def held(store: Store, volunteer_no: str) -> dict[str, Any]:
-    """Every row about the volunteer, as row dicts without surrogate keys, and their events."""
+def held(store: Store, volunteer_no: str, *, certificates_too: bool = True) -> dict[str, Any]:
+    """Every row about the volunteer, as row dicts without surrogate keys, and their events
+    (without the certificates and their events if not ``certificates_too``)."""
     t = content_tables
     with store.read() as conn:
         records = _rows(
@@ -127,8 +129,10 @@ def held(store: Store, volunteer_no: str) -> dict[str, Any]:
             select(certificate_table).where(certificate_table.c.volunteer_no == volunteer_no)
         )
         out["certificates"] = sorted((dict(r._mapping) for r in certs), key=str)
+        if not certificates_too:
+            out.pop("certificates")
         refs = [h["honour_id"] for h in out["honours"]]
-        refs += [c["certificate_no"] for c in out["certificates"]]
+        refs += [c["certificate_no"] for c in out.get("certificates", [])]
         h = history_table
         out["events"] = sorted(
             (
@@ -140,10 +144,11 @@ def held(store: Store, volunteer_no: str) -> dict[str, Any]:
             )
             for r in conn.execute(select(h).where(h.c.ref.in_(refs)))
         )
-        out["status"] = [
-            (c.certificate_no, c.status, c.superseded_by)
-            for c in certificates.of_volunteer(conn, volunteer_no, TODAY)
-        ]
+        if certificates_too:
+            out["status"] = [
+                (c.certificate_no, c.status, c.superseded_by)
+                for c in certificates.of_volunteer(conn, volunteer_no, TODAY)
+            ]
     return out
 
 
@@ -167,7 +172,9 @@ def test_cq16_hn3_round_trip_of_sample_volunteers_gives_equal_rows(
 ) -> None:
     """CQ-16, HN-3: every element arrives without loss — volunteer, service time with HN-2b
     kinds and HN-2a flags, training, honours with their BJ-17b event, complaints, other info,
-    teams, certificates with their status events — and shared regions are not duplicated."""
+    teams — and shared regions are not duplicated. The certificates (with their status events)
+    are the issuing region's signed statements: kept with the package, reported as such, never
+    put in the target's certificates or history (CQ-17)."""
     first, second = export(source, PERSON), export(source, OTHER)
     assert first["format"] == "volcredit-volunteer-transfer" and first["version"] == 1
     assert [r["code"] for r in first["regions"]] == ["110000", "110105"]
@@ -180,14 +187,25 @@ def test_cq16_hn3_round_trip_of_sample_volunteers_gives_equal_rows(
 
     done = import_(target, first)
     assert done.ok and not done.warnings, [str(p) for p in done.problems]
-    assert done.inserted["service_time"] == 15 and done.inserted["certificates"] == 2
+    assert done.inserted["service_time"] == 15 and "certificates" not in done.inserted
+    assert done.kept == {"certificates": 2}
     again = import_(target, second)
     assert again.ok, [str(p) for p in again.problems]
     assert again.skipped["regions"] >= 1  # 北京市 came with the first volunteer
 
     for volunteer in (PERSON, OTHER):
-        assert held(target, volunteer) == held(source, volunteer), volunteer
+        mine = held(target, volunteer, certificates_too=False)
+        assert mine == held(source, volunteer, certificates_too=False), volunteer
     with target.read() as conn:
+        assert certificates.of_volunteer(conn, PERSON, TODAY) == []
+        numbers = [c["certificate_no"] for c in first["certificates"]]
+        assert (
+            conn.execute(select(history_table).where(history_table.c.ref.in_(numbers))).all() == []
+        )
+        (kept,) = conn.execute(
+            select(transfers.c.package).where(transfers.c.sha256 == first["sha256"])
+        ).scalars()
+        assert kept["certificates"] == first["certificates"]  # nothing lost: kept with the package
         entry = list(history.entries(conn, PERSON))[-1]
     assert entry.event == "volunteer_imported" and entry.source == "transfer"
     assert entry.payload == {"sha256": first["sha256"], "counts": done.inserted}
@@ -336,6 +354,7 @@ def test_cq16_cli_export_and_import_round_trip(
     code, said, err = run(capsys, "import-volunteer", str(out), "--db", target.url)
     assert code == 0, err
     assert "新增" in said and "service_time 15" in said
+    assert "随档案包保存" in said and "certificates 2" in said.split("随档案包保存", 1)[1]
     code, said, _ = run(capsys, "import-volunteer", str(out), "--db", target.url)
     assert code == 0 and "已经导入过" in said
 
@@ -393,3 +412,88 @@ def test_cq16_hn1d_transferred_teams_and_regions_stay_references(
     with source.read() as conn:  # in the source store the same rows are its own
         published = {o.uscc for o in pub.organisations(conn, TODAY)}
     assert published & {t["uscc"] for t in package["teams"]}
+
+
+def test_cq16_certificate_numbered_like_a_case_cannot_touch_the_case(
+    source: Store, target: Store, tmp_path: Path
+) -> None:
+    """CQ-16, CQ-17: the reviewer's attack — a "certificate" numbered like a penalty case of the
+    receiving store, with a ``certificate_revoked`` event and any payload — is harmless: the
+    certificate stays in the package, nothing joins the case's history, the case replays as
+    before, a later load still succeeds, and no transferred certificate is shown."""
+    assert load(target, CONTENT, TODAY).ok
+    case = "VP-2026-001"
+    with target.read() as conn:
+        before = list(history.entries(conn, case))
+        cases_before = [c.as_json() for c in overview.cases(conn, TODAY, PublicityPeriods())]
+    package = export(source, PERSON)
+    forged = copy.deepcopy(package["certificates"][0])
+    forged.update(certificate_no=case, payload={"anything": 1})
+    forged["events"] = [
+        {
+            "event": "certificate_revoked",
+            "date": "2026-11-01",
+            "note": "x",
+            "actor": "a",
+            "source": "cli",
+            "recorded_at": "2026-11-01T00:00:00",
+            "payload": None,
+        }
+    ]
+    package["certificates"].append(forged)
+    result = import_(target, resealed(package))
+    assert result.ok, [str(p) for p in result.problems]
+    assert result.kept == {"certificates": 3}
+    with target.read() as conn:
+        assert list(history.entries(conn, case)) == before
+        after = [c.as_json() for c in overview.cases(conn, TODAY, PublicityPeriods())]
+        assert after == cases_before
+        assert certificates.of_volunteer(conn, PERSON, TODAY) == []
+        assert conn.execute(select(func.count()).select_from(certificate_table)).scalar_one() == 0
+    again = load(target, CONTENT, TODAY)
+    assert again.ok, again.log.lines()
+
+
+def test_cq16_honour_numbered_like_a_case_is_refused_by_element_row_and_field(
+    source: Store, target: Store
+) -> None:
+    """CQ-16: an honour whose id is a penalty case id of the receiving store (its deletion
+    request would join the case's history) is refused, naming ``honours[0].honour_id``; so is a
+    record id equal to an honour id, and an honour event other than ``deletion_requested``
+    (BJ-17b). Nothing is written."""
+    assert load(target, CONTENT, TODAY).ok
+    before = counts(target)
+    package = export(source, PERSON)
+    assert package["honours"][0]["events"]
+    attack = copy.deepcopy(package)
+    attack["honours"][0]["honour_id"] = "VP-2026-001"
+    attack["service_time"][3]["record_id"] = "HON-2025-005"
+    result = import_(target, resealed(attack))
+    found = {(p.where, p.rule) for p in result.problems}
+    assert ("honours[0].honour_id", "CQ-16") in found, [str(p) for p in result.problems]
+    assert any("VP-2026-001" in p.message for p in result.problems)
+    assert ("service_time[3].record_id", "CQ-16") in found
+    assert counts(target) == before
+
+    other = copy.deepcopy(package)
+    other["honours"][0]["events"][0]["event"] = "certificate_revoked"
+    result = import_(target, resealed(other))
+    assert [p.where for p in result.problems] == ["honours[0].events[0].event"]
+    assert counts(target) == before
+
+
+def test_cq16_store_history_of_another_kind_under_an_honour_id_is_refused(
+    source: Store, target: Store
+) -> None:
+    """CQ-16: if the receiving store's history already holds events of another kind under the
+    package's honour id (here a certificate revocation), the honour is refused."""
+    package = export(source, PERSON)
+    ref = package["honours"][0]["honour_id"]
+    with target.write() as conn:
+        event = history.NewEvent(ref, "certificate_revoked", TODAY, "staff", "cli", "x")
+        history.append(conn, [event], NOW)
+    before = counts(target)
+    result = import_(target, package)
+    assert [p.where for p in result.problems] == ["honours[0].honour_id"]
+    assert "certificate_revoked" in result.problems[0].message
+    assert counts(target) == before

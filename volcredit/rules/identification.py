@@ -26,6 +26,7 @@ def identification_findings(
     org: OrganisationStanding, state: Identification, today: date
 ) -> list[tuple[str, str]]:
     """Where identification on ``today`` contradicts HN-1a–c, as ``(rule, message)`` pairs."""
+    org = with_charter(org, state)
     findings: list[tuple[str, str]] = []
     if state.identified(today):
         if not org.charter_volunteer_purpose:
@@ -56,6 +57,7 @@ class Decision:
 
     event: str
     date: date
+    charter: bool | None = None  # the charter as the officer confirmed it for this decision
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class Identification:
     basis: str | None
     removed_on: date | None
     requested_on: date | None  # an open HN-1b request, not yet decided
+    charter: bool | None = None  # the charter as last confirmed by an officer (HN-1b, HN-1c)
 
     def identified(self, today: date) -> bool:
         """Identified and not removed on ``today``."""
@@ -77,22 +80,45 @@ class Identification:
 
 
 def replay(org: OrganisationStanding, decisions: list[Decision], today: date) -> Identification:
-    """Apply the decisions dated on or before ``today``, in order, to the imported state."""
+    """Apply the decisions dated on or before ``today``, in order, to the imported state; the
+    charter an officer confirmed with a decision stands until the next confirmation."""
     state = Identification(
         org.identified_on, org.identification_basis, org.identification_removed_on, None
     )
     for d in decisions:
         if d.date > today:
             continue
+        identified_on, basis, removed_on, requested_on = (
+            state.identified_on,
+            state.basis,
+            state.removed_on,
+            state.requested_on,
+        )
         if d.event == REQUESTED:
-            state = Identification(state.identified_on, state.basis, state.removed_on, d.date)
+            requested_on = d.date
         elif d.event in BASIS:
-            state = Identification(d.date, BASIS[d.event], None, None)
+            identified_on, basis, removed_on, requested_on = d.date, BASIS[d.event], None, None
         elif d.event == REFUSED:
-            state = Identification(state.identified_on, state.basis, state.removed_on, None)
+            requested_on = None
         elif d.event == REMOVED:
-            state = Identification(state.identified_on, state.basis, d.date, None)
+            removed_on, requested_on = d.date, None
+        charter = state.charter if d.charter is None else d.charter
+        state = Identification(identified_on, basis, removed_on, requested_on, charter)
     return state
+
+
+def with_charter(org: OrganisationStanding, state: Identification) -> OrganisationStanding:
+    """The organisation with the charter as last confirmed by an officer, if any (HN-1c: a
+    removal for an amended charter stands until a new charter is confirmed)."""
+    if state.charter is None or state.charter == org.charter_volunteer_purpose:
+        return org
+    return OrganisationStanding(
+        org.name,
+        state.charter,
+        org.identified_on,
+        org.identification_basis,
+        org.identification_removed_on,
+    )
 
 
 Problem = tuple[str, str] | None

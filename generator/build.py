@@ -34,6 +34,7 @@ from generator.search_docs import search_documents
 from generator.search_index import write_index
 from generator.shell import build_editorial
 from volcredit import publication as pub
+from volcredit.case_steps import STEPS, text_is_public
 from volcredit.contract import TABLES, never_public_fields
 from volcredit.settings import Settings
 from volcredit.store import history
@@ -264,6 +265,19 @@ def _private_values(conn: Connection) -> Iterator[tuple[str, str]]:
     for (note,) in conn.execute(notes.execution_options(yield_per=5000)):
         if note not in public:
             yield "history.note", note
+    # Nor any text filed with a case step, but what an announced notice states (BJ-16a).
+    steps = select(history_table.c.event, history_table.c.payload).where(
+        history_table.c.event.in_(STEPS)
+    )
+    published: set[str] = set()  # the same wording in a public text is not a leak
+    for event, payload in conn.execute(steps.execution_options(yield_per=5000)):
+        for name, text in ((payload or {}).get("texts") or {}).items():
+            if text_is_public(event, name):
+                published.add(text)
+    for event, payload in conn.execute(steps.execution_options(yield_per=5000)):
+        for name, text in ((payload or {}).get("texts") or {}).items():
+            if not text_is_public(event, name) and text not in public and text not in published:
+                yield f"history.{event}.{name}", str(text)
 
 
 def _not_vendor(site: Path, leaks: list[Leak]) -> list[Leak]:

@@ -33,6 +33,7 @@ from portal.templating import templates
 from portal.views import (
     announcements,
     auth,
+    cases,
     certificates,
     consent,
     identification,
@@ -79,6 +80,13 @@ def routes(site_dir: Path) -> list[BaseRoute]:
         Route("/me/id-number", me.reveal_id, methods=POST),
         Route("/me/honours/{honour_id}/delete", me.request_deletion, methods=POST),
         Route("/me/access-log", me.my_access_log, methods=GET),
+        Route("/me/cases/{case_id:path}/steps/{event}", cases.my_step, methods=POST),
+        Route("/me/cases/{case_id:path}/documents/{seq:int}", cases.my_document, methods=GET),
+        Route(
+            "/me/cases/{case_id:path}/documents/{seq:int}.pdf", cases.my_document_pdf, methods=GET
+        ),
+        Route("/me/cases/{case_id:path}/files/{file_id}", cases.my_file, methods=GET),
+        Route("/me/cases/{case_id:path}", cases.my_case, methods=GET),
         Route("/me/identification", me.request_identification, methods=POST),
         Route("/me/certificates", certificates.my_certificates, methods=GET),
         Route("/me/certificates", certificates.issue_certificate, methods=POST),
@@ -95,6 +103,17 @@ def routes(site_dir: Path) -> list[BaseRoute]:
         Route("/staff/lookup", staff.lookup, methods=POST),
         Route("/staff/subjects/{kind}/{key}", staff.subject_record, methods=GET),
         Route("/staff/cases", staff.case_list, methods=GET),
+        # A case ID may hold "/": {case_id:path}, the routes with a suffix first (the bare
+        # case route would otherwise take them all).
+        Route("/staff/cases/{case_id:path}/steps/{event}", cases.staff_step, methods=POST),
+        Route("/staff/cases/{case_id:path}/documents/{seq:int}", cases.staff_document, methods=GET),
+        Route(
+            "/staff/cases/{case_id:path}/documents/{seq:int}.pdf",
+            cases.staff_document_pdf,
+            methods=GET,
+        ),
+        Route("/staff/cases/{case_id:path}/files/{file_id}", cases.staff_file, methods=GET),
+        Route("/staff/cases/{case_id:path}", cases.staff_case, methods=GET),
         Route("/staff/consents/paper", staff.paper_form, methods=GET),
         Route("/staff/consents/paper", staff.record_paper, methods=POST),
         Route("/staff/consents/{consent_id}/scan", staff.consent_scan, methods=GET),

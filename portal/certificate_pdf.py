@@ -80,7 +80,7 @@ def font_file() -> tuple[str, int]:
         if Path(path).is_file():
             return path, index
     raise FontMissing(
-        "找不到中文字体，无法生成证明 PDF：请安装 fonts-noto-cjk 软件包"
+        "找不到中文字体，无法生成 PDF：请安装 fonts-noto-cjk 软件包"
         "（Debian/Ubuntu：apt-get install fonts-noto-cjk）"
     )
 
@@ -176,13 +176,8 @@ def _document(shown: dict[str, Any], attached: dict[str, Any], verify_url: str) 
     issued = datetime.combine(
         datetime.fromisoformat(str(shown["issued_on"])).date(), time(0), tzinfo=UTC
     )
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
-    pdf.set_creation_date(issued)  # the same certificate gives the same document
-    pdf.set_title(f"{TITLE} {shown['certificate_no']}")
-    pdf.set_lang("zh-CN")
-    pdf.set_creator("volcredit")
-    pdf.set_auto_page_break(auto=True, margin=18)
-    pdf.set_margins(22, 20, 22)
+    # The same certificate gives the same document: dated by its issue, not by the clock.
+    pdf = a4_document(f"{TITLE} {shown['certificate_no']}", issued, (22, 20, 22))
     path, index = _face(*font_file())
     missing = unprintable(shown)
     if missing:
@@ -235,6 +230,19 @@ def _document(shown: dict[str, Any], attached: dict[str, Any], verify_url: str) 
         desc="签名数据（payload、signature、key_fingerprint）",
     )
     return bytes(pdf.output())
+
+
+def a4_document(title: str, dated: datetime, margins: tuple[float, float, float]) -> FPDF:
+    """An empty A4 portrait document in Chinese, dated ``dated`` (so that the same content
+    always gives the same bytes), with ``margins`` (left, top, right) in mm."""
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_creation_date(dated)
+    pdf.set_title(title)
+    pdf.set_lang("zh-CN")
+    pdf.set_creator("volcredit")
+    pdf.set_auto_page_break(auto=True, margin=18)
+    pdf.set_margins(*margins)
+    return pdf
 
 
 def _lines(pdf: FPDF, width: float, height: float, text: str, new_x: XPos) -> None:

@@ -18,7 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSRF_FAILED = "表单已过期或来源不明（CSRF 校验失败）。请返回上一页，刷新后重新提交。"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
-MAX_BODY_BYTES = 6 * 1024 * 1024  # a 5 MB consent scan plus the form around it
+MAX_BODY_BYTES = 16 * 1024 * 1024  # three 5 MB repair materials (BJ-18) plus the form
+MAX_FILES = 16  # files in one form: a case step takes at most a dozen (BJ-16b, BJ-18)
 PERSONAL_PREFIXES = ("/me", "/consents", "/staff", "/account", "/login", "/activate")
 _CHECKED = "portal.csrf_checked"  # scope key: a list that gets an item once the check passed
 
@@ -208,7 +209,7 @@ async def _multipart_token(scope: Scope, body: bytes) -> str | None:
     if not _complete_multipart(scope, body):
         return None
     try:
-        form = await Request(scope, once).form(max_files=1, max_fields=1000)
+        form = await Request(scope, once).form(max_files=MAX_FILES, max_fields=1000)
     except Exception:  # a malformed body: no token
         return None
     try:

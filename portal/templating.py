@@ -13,6 +13,8 @@ from starlette.templating import Jinja2Templates
 
 from portal.clock import beijing_time
 from volcredit.access_log import AUTHORITY_LABELS
+from volcredit.case_documents import long_date
+from volcredit.case_steps import text_is_public
 from volcredit.labels import label_functions
 from volcredit.rules.masking import MaskKind, mask
 
@@ -47,6 +49,8 @@ def templates(site_dir: Path) -> Jinja2Templates:
     )
     env.globals.update(label_functions())
     env.globals["authority_labels"] = AUTHORITY_LABELS
+    env.globals["long_date"] = long_date
+    env.globals["text_is_public"] = text_is_public
     env.globals["stylesheets"] = site_stylesheets(site_dir)
     env.filters["beijing"] = beijing_time
     env.filters["hours"] = _hours

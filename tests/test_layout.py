@@ -16,6 +16,7 @@ CLI_MODULES = {
     Path("volcredit/cli_orgs.py"),
     Path("volcredit/cli_transfer.py"),
     Path("volcredit/cli_certificates.py"),
+    Path("volcredit/cli_cases.py"),
 }
 CORE_THIRD_PARTY = {
     "cryptography",  # signatures of the manifest and of record certificates

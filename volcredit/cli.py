@@ -132,17 +132,20 @@ def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_verify_history(args: argparse.Namespace, settings: Settings) -> int:
-    """Walk the hash-chained history and report any edited, inserted or deleted event (BJ-23)."""
+    """Walk the hash-chained history and report any edited, inserted or deleted event, and any
+    case file that differs from what its event recorded (BJ-23)."""
+    from volcredit.case_actions import file_problems
     from volcredit.store import history
 
     store = _store(args, settings)
     with store.read() as conn:
         result = history.verify(conn, args.expect_head)
+        files = list(file_problems(conn))
     store.dispose()
-    for problem in result.problems:
+    for problem in [*result.problems, *files]:
         print(f"history: {problem} [BJ-23]", file=sys.stderr)
     print(f"历史事件 {result.count} 个；链头 {result.head}")
-    if not result.ok:
+    if not result.ok or files:
         print("历史记录校验失败：事件被改动、插入或删除。", file=sys.stderr)
         return 1
     print("历史记录完整。")
@@ -271,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     from volcredit.cli_certificates import add_parsers as add_certificate_parsers
 
     add_certificate_parsers(sub, common, dated)
+    from volcredit.cli_cases import add_parsers as add_case_parsers
+
+    add_case_parsers(sub, common, dated)
     from volcredit.cli_transfer import add_parsers as add_transfer_parsers
 
     add_transfer_parsers(sub, common, dated)

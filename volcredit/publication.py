@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, select
 
 from volcredit import identification
+from volcredit.case_steps import text_is_public
 from volcredit.overview import cases
 from volcredit.rules.cases import CaseState
 from volcredit.rules.masking import MaskKind, mask
@@ -29,6 +30,7 @@ from volcredit.rules.visibility import (
 from volcredit.settings import PublicityPeriods
 from volcredit.store import history
 from volcredit.store.schema import content_tables
+from volcredit.store.schema import history as history_table
 
 ADULT_AGE = 18  # BJ-3
 
@@ -111,6 +113,8 @@ class PublicNotice:
     authority: str
     announced_on: date
     period_ends: date | None
+    reasons: str = ""  # BJ-16a: the notice states facts, reasons, basis, rights, consequences
+    basis: str = ""
 
 
 def region_name(regions: dict[str, PublicRegion], code: str) -> str:
@@ -325,4 +329,20 @@ def notices(conn: Connection, today: date, periods: PublicityPeriods) -> Iterato
             p["authority"],
             s.notice_on,
             ends,
+            *(_hide(t, who.hidden_name) for t in _notice_texts(conn, p["case_id"], today)),
         )
+
+
+def _notice_texts(conn: Connection, case_id: str, today: date) -> tuple[str, str]:
+    """The reasons and basis the case's announced notice states (BJ-16a; empty for a notice
+    imported without them): the texts ``case_steps.text_is_public`` allows."""
+    h = history_table
+    query = (
+        select(h.c.payload)
+        .where(h.c.ref == case_id, h.c.event == "notice_announced", h.c.date <= today)
+        .order_by(h.c.seq.desc())
+        .limit(1)
+    )
+    texts = (conn.execute(query).scalar_one_or_none() or {}).get("texts", {})
+    public = [n for n in ("reasons", "basis") if text_is_public("notice_announced", n)]
+    return tuple(texts.get(n, "") for n in public)  # type: ignore[return-value]

@@ -13,11 +13,9 @@ from portal.forms import before_param, field, form_of, render, see_other
 from portal.guards import subject
 from portal.record import page_number, record_context
 from portal.views.auth import password_again
-from volcredit import access_log, held, identification
+from volcredit import access_log, good_info, held, identification
 from volcredit.access_log import AccessEntry
 from volcredit.rules import identification as identification_rule
-from volcredit.store import history
-from volcredit.store.history import NewEvent
 
 GONE = "登记信息中已没有您的记录，请联系登记机关。"
 
@@ -96,22 +94,26 @@ async def request_deletion(request: Request) -> Response:
     portal, v = signed_in(request)
     me = own_subject(request)
     honour_id = request.path_params["honour_id"]
-    today = portal.today()
-    with portal.store.write() as conn:
-        mine = {h.row["honour_id"]: h for h in held.honours(conn, me, today)} if me else {}
-        honour = mine.get(honour_id)
-        if me is None or me.kind != "person" or honour is None:
-            return error_page(request, 404, "没有这项荣誉记录。")
-        if honour.deletion_requested_on is None:
-            event = NewEvent(
+    if me is None or me.kind != "person":
+        return error_page(request, 404, "没有这项荣誉记录。")
+    try:
+        with portal.store.write() as conn:
+            good_info.request_deletion(
+                conn,
                 honour_id,
-                "deletion_requested",
-                today,
-                f"portal:{v.account.account_id}",
-                "portal",
-                "本人在门户申请删除已公开的良好信息（BJ-17b）",
+                today=portal.today(),
+                actor=f"portal:{v.account.account_id}",
+                source="portal",
+                now=portal.now(),
+                note="本人在门户申请删除已公开的良好信息（BJ-17b）",
+                person=me.key,
             )
-            history.append(conn, [event], portal.now())
+    except good_info.DeletionRefused as refused:
+        if refused.field == "ref":
+            return error_page(request, 404, "没有这项荣誉记录。")
+        if refused.already:  # asked twice: the first request stands
+            return see_other("/me#honours")
+        return _overview(request, {"honours": f"{refused}（BJ-17b）"}, 400)
     return see_other("/me#honours")
 
 

@@ -19,6 +19,7 @@ from portal.record import Authority, logged_record
 from portal.views.consent import consent_request
 from volcredit import access_log, consents, held
 from volcredit.access_log import AccessEntry
+from volcredit.case_steps import sniff
 from volcredit.overview import cases
 from volcredit.rules.access import LOOKUP_ROLES, STAFF_ROLES, duty_access, duty_reference_problem
 
@@ -147,21 +148,10 @@ async def _scan(upload: object) -> tuple[consents.Scan | None, str | None]:
     data = await upload.read(consents.MAX_SCAN_BYTES + 1)
     if len(data) > consents.MAX_SCAN_BYTES:
         return None, "扫描件不能超过 5 MB"
-    kind = _sniff(data)
+    kind = sniff(data)
     if kind is None:
         return None, "扫描件须为 PDF、JPEG 或 PNG 文件"
     return consents.Scan(upload.filename[:200], kind, data), None
-
-
-def _sniff(data: bytes) -> str | None:
-    """The file type from its first bytes, never from the name or the browser's claim."""
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    return None
 
 
 @staff("records_officer", "auditor")

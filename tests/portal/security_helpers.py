@@ -69,7 +69,8 @@ def routes(app: PortalApp) -> list[tuple[str, str, Any]]:
 
 
 def concrete(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", "x1", path)
+    """A path template with its parameters filled in (a number where the route wants one)."""
+    return re.sub(r"\{[^}]+\}", "x1", re.sub(r"\{[^}:]+:int\}", "1", path))
 
 
 def to_login(r: httpx.Response) -> bool:

@@ -9,6 +9,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import insert, select
 
 from tests.builders import ORG_A, ORG_B
 from tests.portal.conftest import SECOND_ID, SECRET_STRINGS, TODAY, World
@@ -25,6 +26,8 @@ class Setup:
     revoked: str
     paper: str
     certificate: str  # V0001's record certificate (CQ-17)
+    notice: int  # the history entry of the notice in V0001's case P7 (BJ-16a)
+    case_file: str  # the evidence V0001 filed with a statement in P7 (BJ-16b)
 
 
 def _issue(world: World, subject: httpx.Client, expires_in: int, classes: list[str]) -> str:
@@ -70,8 +73,6 @@ def _setup(world: World) -> Setup:
     )
     assert r.status_code == 200, r.text
     with world.store.read() as conn:
-        from sqlalchemy import select
-
         from volcredit.store.portal_tables import consents
 
         paper = conn.execute(
@@ -87,6 +88,7 @@ def _setup(world: World) -> Setup:
             Ed25519PrivateKey.generate(),
             "测试出具机关",
         )
+    notice, case_file = _case_of_v0001(world)
     world.clock.advance(timedelta(days=2))  # the 1-day consent has now expired
     parties = {  # logged in after the clock moved (sessions last at most 12 hours)
         "anonymous": world.client(),
@@ -97,7 +99,49 @@ def _setup(world: World) -> Setup:
         "staff_duty": world.staff("clerk2", ("case_officer",)),
         "staff_registry": world.staff("registry1", ("registry_officer",)),
     }
-    return Setup(parties, valid, expired, revoked, paper, cert.certificate_no)
+    return Setup(parties, valid, expired, revoked, paper, cert.certificate_no, notice, case_file)
+
+
+def _case_of_v0001(world: World) -> tuple[int, str]:
+    """A bad-info case P7 about V0001, notified, with a statement and its evidence filed."""
+    from volcredit import case_actions
+    from volcredit.case_steps import Upload
+    from volcredit.settings import PublicityPeriods
+    from volcredit.store.schema import case_files, content_tables
+
+    periods = PublicityPeriods()
+    with world.store.write() as conn:
+        conn.execute(
+            insert(content_tables["penalties"]).values(
+                case_id="P7",
+                subject_kind="person",
+                subject="V0001",
+                category=3,
+                facts="未按规定记录服务信息",
+                decision_no="东民罚〔2026〕7号",
+                authority="东城区民政局",
+                decided_on=TODAY - timedelta(days=30),
+                procedure="general",
+                severity="general",
+                source_line=99,
+            )
+        )
+        texts = {"reasons": "经查证属实", "basis": "办法第十条"}
+        common = {"today": TODAY, "actor": "test", "source": "cli", "now": world.clock.now()}
+        notice = case_actions.record(
+            conn, "P7", "notice_served", periods=periods, texts=texts, **common
+        )
+        case_actions.record(
+            conn,
+            "P7",
+            "statement_received",
+            periods=periods,
+            texts={"statement": "本人陈述"},
+            uploads=[Upload("evidence", "ev.pdf", PDF)],
+            **common,
+        )
+        file_id = conn.execute(select(case_files.c.file_id)).scalar_one()
+    return notice.seq, file_id
 
 
 def _succeeded(r: httpx.Response) -> bool:
@@ -116,6 +160,15 @@ def _requests(s: Setup) -> list[tuple[str, str, str]]:
         ("consent_doc", "GET", f"/me/consents/{s.valid}"),
         ("consent_revoke", "POST", f"/me/consents/{s.expired}/revoke"),
         ("honour_delete", "POST", "/me/honours/H1/delete"),
+        ("case_page", "GET", "/me/cases/P7"),
+        ("case_step", "POST", "/me/cases/P7/steps/published_objection_received"),
+        ("case_document", "GET", f"/me/cases/P7/documents/{s.notice}"),
+        ("case_document_pdf", "GET", f"/me/cases/P7/documents/{s.notice}.pdf"),
+        ("case_file", "GET", f"/me/cases/P7/files/{s.case_file}"),
+        ("staff_case", "GET", "/staff/cases/P7"),
+        ("staff_case_step", "POST", "/staff/cases/P7/steps/decided_not_listed"),
+        ("staff_case_document", "GET", f"/staff/cases/P7/documents/{s.notice}"),
+        ("staff_case_file", "GET", f"/staff/cases/P7/files/{s.case_file}"),
         ("staff_record_no_ref", "GET", "/staff/subjects/person/V0001"),
         ("staff_record_ref", "GET", "/staff/subjects/person/V0001?ref=CASE-2026-0042"),
         ("paper_scan", "GET", f"/staff/consents/{s.paper}/scan"),
@@ -135,6 +188,13 @@ EXPECTED = {
     ("subject", "consent_doc"),
     ("subject", "consent_revoke"),
     ("subject", "honour_delete"),
+    # A case is its subject's; case officers work it, the case being the duty reference (BJ-23).
+    *(("subject", c) for c in ("case_page", "case_document", "case_document_pdf", "case_file")),
+    *(
+        (party, c)
+        for party in ("staff_no_duty", "staff_duty")
+        for c in ("staff_case", "staff_case_document", "staff_case_file")
+    ),
     ("staff_duty", "staff_record_ref"),
     ("staff_registry", "staff_identification"),
     ("subject", "certificate_pdf"),  # only the volunteer it is about (CQ-17)

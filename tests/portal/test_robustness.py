@@ -133,8 +133,8 @@ def test_access_log_before_parameter_no_500(sqlite_world: World, before: str) ->
     assert settled(sqlite_world, r) == 200 and "谁查看过我的信息" in r.text
 
 
-def test_declared_body_over_6_mb_is_refused_413(sqlite_world: World) -> None:
-    """ASVS 12.1.1: a Content-Length over 6 MB gets 413 before the body is read."""
+def test_declared_body_over_the_limit_is_refused_413(sqlite_world: World) -> None:
+    """ASVS 12.1.1: an oversized Content-Length gets 413 before the body is read."""
     port = int(sqlite_world.base.rsplit(":", 1)[1])
     head = "POST /login HTTP/1.1\r\nHost: portal\r\nContent-Type: application/x-www-form-urlencoded"
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
@@ -143,8 +143,8 @@ def test_declared_body_over_6_mb_is_refused_413(sqlite_world: World) -> None:
     assert status_line.startswith(b"HTTP/1.1 413"), status_line
 
 
-def test_streamed_body_over_6_mb_is_refused_413(sqlite_world: World) -> None:
-    """ASVS 12.1.1: a chunked body (no Content-Length) is cut at 6 MB with 413, not 500."""
+def test_streamed_body_over_the_limit_is_refused_413(sqlite_world: World) -> None:
+    """ASVS 12.1.1: a chunked body (no Content-Length) is cut at the limit with 413, not 500."""
     vol = sqlite_world.volunteer()
     token = csrf_of(vol)
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from volcredit.contract import HONOUR_EVENT_KINDS
+from volcredit.good_info import deletion_problem
 from volcredit.importer.report import ProblemLog
 from volcredit.importer.staging import stage_tables as st
 from volcredit.problems import CalendarGapError
@@ -190,14 +191,10 @@ class EventCheck:
                 self.log.error(self.label, line, "ref", f"没有这个不良信息案件：{ref}", "BJ-16")
             elif honour is None:
                 self.log.error(self.label, line, "ref", f"没有这个荣誉：{ref}", "BJ-17b")
-            elif honour.subject_kind != "person":
-                self.log.error(
-                    self.label, line, "event", "只有个人可以要求删除其良好信息", "BJ-17b"
-                )
-            elif honour.awarded_on is not None and ev.date < honour.awarded_on:
-                self.log.error(self.label, line, "date", "删除请求早于荣誉授予日期", "BJ-17b")
-            elif requested:
-                self.log.error(self.label, line, "event", f"荣誉 {ref} 已经要求删除过", "BJ-17b")
+            elif problem := deletion_problem(
+                honour.subject_kind, honour.awarded_on, requested, ev.date
+            ):
+                self.log.error(self.label, line, problem[0], f"{ref}：{problem[1]}", "BJ-17b")
             else:
                 requested = True
                 accepted.append(ev)

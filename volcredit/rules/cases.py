@@ -169,11 +169,19 @@ class _Replay:
         if s.state in CLOSED_STATES:
             raise EventMisfit(index, f"案件已结束（{s.label}），不能再有事件", "BJ-16")
         kind, day = ev.event, ev.date
+        listing = kind in ("notice_served", "notice_announced", "decided_listed")
+        if listing and day > s.publicity_max_end:  # nothing left to publish: cannot be listed
+            end = s.publicity_max_end.isoformat()
+            raise EventMisfit(index, f"最长公示期已于 {end} 届满，不能再告知或列入", "PUB-4")
         if kind in ("notice_served", "notice_announced"):
             self._need(index, kind, {CaseState.AWAITING_NOTICE}, "BJ-16a")
             state = CaseState.NOTIFIED if kind == "notice_served" else CaseState.ANNOUNCED
             self._set(state=state, notice_on=day)
         elif kind == "statement_received":
+            if s.state in LISTED_STATES and s.statement_on is None and s.listed_on is not None:
+                end = (s.listed_on - timedelta(days=1)).isoformat()
+                message = f"陈述申辩期限已于 {end} 届满，未提出视为无异议，案件已列入"
+                raise EventMisfit(index, message, "BJ-16b")
             self._need(index, kind, {CaseState.NOTIFIED, CaseState.ANNOUNCED}, "BJ-16b")
             self._set(state=CaseState.STATEMENT_UNDER_REVIEW, statement_on=day)
         elif kind == "decided_listed":
@@ -275,6 +283,31 @@ def replay(
         walk.apply(index, ev)
     _advance(walk, today, strict)
     return walk.finish(today)
+
+
+def refusal(
+    facts: PenaltyFacts,
+    events: Sequence[CaseEvent],
+    new: CaseEvent,
+    calendar: WorkingCalendar,
+    periods: PublicityPeriods,
+) -> EventMisfit | CalendarGapError | None:
+    """Why ``new`` cannot follow ``events`` on its date (BJ-16–18), or ``None`` if it can.
+
+    Events dated after ``new`` make it a backdated step: refused, the history is appended to in
+    date order. A time-driven transition that needs a year without calendar data is refused
+    too (PERIOD: never a guess).
+    """
+    if new.date < facts.decided_on:
+        return EventMisfit(len(events), "事件日期早于处罚决定日期", "BJ-16")
+    if events and max(e.date for e in events) > new.date:
+        last = max(e.date for e in events).isoformat()
+        return EventMisfit(len(events), f"案件已有 {last} 的记录，不能记录更早日期的步骤", "BJ-23")
+    try:
+        replay(facts, [*events, new], new.date, calendar, periods, strict=True)
+    except (EventMisfit, CalendarGapError) as problem:
+        return problem
+    return None
 
 
 def _advance(walk: _Replay, day: date, strict: bool) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Dialect,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -170,3 +171,21 @@ transfers = Table(
 """Volunteer transfer packages as imported (CQ-16, HN-3): insert-only (migration 0005). Each
 ``load`` re-applies them after replacing the content tables, inserting only the rows whose keys
 the new content lacks (volcredit.transfer_store.reapply)."""
+
+case_files = Table(
+    "case_files",
+    metadata,
+    Column("file_id", String(64), primary_key=True),  # sha256 of seq, kind and content
+    Column("ref", String(64), nullable=False, index=True),  # the case_id
+    Column("seq", Integer, nullable=False, index=True),  # the history entry it came with
+    Column("kind", String(32), nullable=False),  # evidence | commitment | rectification | ...
+    Column("name", String(200), nullable=False),
+    Column("media_type", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+)
+"""Files filed with a due-process step (BJ-16b statements, BJ-17a objections, BJ-18 repair
+materials): insert-only (migration 0006), each bound to the history entry that filed it, whose
+payload carries the file's SHA-256, so the hash chain covers the files too (BJ-23)."""

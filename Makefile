@@ -10,9 +10,12 @@ demo: $(STAMP)  ## load the sample content into demo.sqlite3 and show the case o
 	bash scripts/ensure-system-packages.sh
 	$(BIN)/volcredit demo --db sqlite:///demo.sqlite3
 
-test: $(STAMP)  ## the whole suite: lint, format check, tests on SQLite and PostgreSQL
-	bash scripts/ensure-system-packages.sh
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+
+test: $(STAMP)  ## the whole suite: lint, format check, tests on SQLite and PostgreSQL, browser
+	bash scripts/ensure-system-packages.sh --tests
 	bash scripts/ensure-postgres.sh
+	$(MAKE) --no-print-directory $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -38,3 +41,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+$(AXE): tests/e2e/package.json tests/e2e/package-lock.json  ## axe-core for the browser suite
+	npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
+	touch $(AXE)

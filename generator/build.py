@@ -30,6 +30,7 @@ from generator.home import home_markdown
 from generator.leakgate import Leak, scan_site
 from generator.manifest import load_or_create_key, sha256_file, write_manifest
 from generator.pages import PageWriter, environment, shell_parts
+from generator.progress import BuildProgress
 from generator.search_docs import search_documents
 from generator.search_index import write_index
 from generator.shell import build_editorial
@@ -67,13 +68,15 @@ def build_site(
     today: date,
     settings: Settings,
     content_dir: Path | None = None,
+    progress: bool = False,
 ) -> BuildResult:
-    """Build, gate, sign and publish the site for ``today`` at ``out`` (a symlink)."""
+    """Build, gate, sign and publish the site for ``today`` at ``out`` (a symlink); with
+    ``progress``, a progress bar on standard error names each phase and counts the pages."""
     out = out.absolute()
     builds = out.parent / f".{out.name}.builds"
     builds.mkdir(parents=True, exist_ok=True)
     with _build_lock(builds):
-        return _build(store, out, builds, today, settings, content_dir)
+        return _build(store, out, builds, today, settings, content_dir, progress)
 
 
 class BuildBusy(RuntimeError):
@@ -101,9 +104,10 @@ def _build(
     today: date,
     settings: Settings,
     content_dir: Path | None,
+    progress: bool = False,
 ) -> BuildResult:
     work = Path(tempfile.mkdtemp(prefix="building-", dir=builds))
-    clock = _Clock()
+    clock = _Clock(BuildProgress(progress))
     try:
         site = work / "site"
         with store.snapshot() as conn:
@@ -115,6 +119,7 @@ def _build(
                 leaks = _not_vendor(site, found)
             head = history.verify(conn).head
         if leaks:
+            clock.progress.close()
             return BuildResult(out, leaks, pages, 0, clock.seconds)
         with clock("manifest"):
             key, created = load_or_create_key(Path(settings.signing_key))
@@ -124,22 +129,26 @@ def _build(
         new_key = Path(settings.signing_key) if created else None
         return BuildResult(out, [], pages, files, clock.seconds, new_key)
     finally:
+        clock.progress.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
 class _Clock:
-    """Seconds per build phase."""
+    """Seconds per build phase, shown on the progress bar as it goes."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: BuildProgress) -> None:
         self.seconds: dict[str, float] = {}
+        self.progress = progress
 
     @contextmanager
     def __call__(self, phase: str) -> Iterator[None]:
         start = time.perf_counter()
+        self.progress.start(phase)
         try:
             yield
         finally:
             self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - start
+            self.progress.finish()
 
 
 def _render(
@@ -166,7 +175,7 @@ def _render(
             rel = page.parent.relative_to(site).as_posix()
             sitemap.add("" if rel == "." else f"{rel}/")
         env = environment(shell)
-        pages = PageWriter(env, site, today, sitemap.add)
+        pages = PageWriter(env, site, today, clock.progress.counting(sitemap.add))
         news = registers.Announcements()
         registers.write_organisations(pages, conn, today, regions, news)
         registers.write_organisation_pages(pages, conn, today, periods, regions)

@@ -10,6 +10,7 @@ the portal opens it without importing this package. Fields (a contract with the 
 
 from __future__ import annotations
 
+import logging
 import random
 import shutil
 from collections.abc import Iterable, Iterator
@@ -17,11 +18,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import jieba
 from jieba.analyse import ChineseAnalyzer
 from whoosh import index
 from whoosh.fields import ID, NGRAMWORDS, STORED, TEXT, Schema
 
 INDEX_DIR = "search-index"
+# jieba announces loading its dictionary on standard error at every build: a build prints only
+# its result (and, on a terminal, its progress bar).
+jieba.setLogLevel(logging.WARNING)
 
 
 def schema() -> Schema:

@@ -71,3 +71,15 @@ def test_every_rule_the_code_enforces_is_named_by_a_test() -> None:
     if rules.is_file():
         known = set(RULE_ID.findall(rules.read_text(encoding="utf-8")))
         assert sorted(cited - known) == []
+
+
+def test_readme_screenshots_are_files_the_browser_suite_writes() -> None:
+    """Issue 8: the README shows real screenshots: each image exists in docs/screenshots and
+    is one the browser suite takes (``shot(page, name)`` in tests/e2e)."""
+    images = re.findall(r"\]\((docs/screenshots/[^)]+\.png)\)", README)
+    assert len(images) >= 2
+    suite = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests" / "e2e").glob("*.py"))
+    for image in images:
+        path = ROOT / image
+        assert path.is_file() and path.read_bytes().startswith(b"\x89PNG"), image
+        assert f'"{path.stem}"' in suite, f"no e2e test takes {path.stem}"

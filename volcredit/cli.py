@@ -158,7 +158,14 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
 
     store = _store(args, settings)
     try:
-        result = build_site(store, Path(args.out), args.today, settings, args.content)
+        result = build_site(
+            store,
+            Path(args.out),
+            args.today,
+            settings,
+            args.content,
+            progress=sys.stderr.isatty(),
+        )
     except BuildBusy as busy:
         print(busy, file=sys.stderr)
         return 1

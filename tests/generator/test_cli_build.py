@@ -58,3 +58,47 @@ def test_build_refused_by_the_leak_gate_exits_1(
     err = capsys.readouterr().err
     assert code == 1 and "help/index.html: 泄露 mobile（139****5678） [PUB-1]" in err
     assert "13912345678" not in err and not (tmp_path / "site").exists()
+
+
+def test_build_shows_progress_on_a_terminal_and_nothing_in_a_pipe(tmp_path: Path) -> None:
+    """Issue 8: ``load`` and ``build`` run long; on a terminal each shows a progress bar (file
+    and rows; build phase and pages), and in a pipe or a log they print only their result."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    volcredit = [sys.executable, "-m", "volcredit"]
+    env = {**os.environ, "VOLCREDIT_SIGNING_KEY": str(tmp_path / "k.key")}
+    db = ["--db", f"sqlite:///{tmp_path / 'p.sqlite3'}", "--today", "2026-11-21"]
+    build = [*volcredit, "build", *db, "--out", str(tmp_path / "site")]
+
+    def on_terminal(argv: list[str]) -> str:
+        """Run with standard error on a pseudo-terminal; what the terminal showed."""
+        leader, follower = pty.openpty()
+        # A terminal 120 columns wide (a fresh pseudo-terminal has none, and tqdm draws to fit).
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        proc = subprocess.Popen(argv, stderr=follower, stdout=subprocess.DEVNULL, env=env)
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert proc.wait(timeout=300) == 0
+        os.close(leader)
+        return shown.decode("utf-8", "replace")
+
+    loaded = on_terminal([*volcredit, "load", str(CONTENT), *db])
+    assert "service_records" in loaded and "行" in loaded
+    shown = on_terminal(build)
+    assert "构建网站" in shown and "泄露检查" in shown
+    piped = subprocess.run(build, capture_output=True, text=True, env=env, timeout=300)
+    assert piped.returncode == 0 and "构建网站" not in piped.stderr and piped.stderr == ""

@@ -24,7 +24,14 @@ import material
 from jinja2 import Environment
 from sqlalchemy import Connection, select
 
-from generator import downloads, identification_pages, registers, spotcheck_pages, verify_pages
+from generator import (
+    downloads,
+    identification_pages,
+    registers,
+    search_pg,
+    spotcheck_pages,
+    verify_pages,
+)
 from generator.feeds import FeedEntry, SitemapWriter, write_atom
 from generator.home import home_markdown
 from generator.leakgate import Leak, scan_site
@@ -118,19 +125,34 @@ def _build(
                 found = scan_site(site, _private_values(conn), shell_parts(env))
                 leaks = _not_vendor(site, found)
             head = history.verify(conn).head
-        if leaks:
-            clock.progress.close()
-            return BuildResult(out, leaks, pages, 0, clock.seconds)
-        with clock("manifest"):
-            key, created = load_or_create_key(Path(settings.signing_key))
-            meta = {"today": today.isoformat(), "history_head": head}
-            files = write_manifest(site, key, meta)
-            _switch(out, site, builds)
+            if leaks:
+                clock.progress.close()
+                return BuildResult(out, leaks, pages, 0, clock.seconds)
+            with clock("manifest"):
+                key, created = load_or_create_key(Path(settings.signing_key))
+                meta = {"today": today.isoformat(), "history_head": head}
+                files = write_manifest(site, key, meta)
+                _switch(out, site, builds)
+            if _pg_search(store, settings):
+                with store.write() as w:  # the same documents as the whoosh index
+                    docs = search_documents(conn, today, settings.publicity, pub.regions(conn))
+                    search_pg.replace(w, docs)
         new_key = Path(settings.signing_key) if created else None
         return BuildResult(out, [], pages, files, clock.seconds, new_key)
     finally:
         clock.progress.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _pg_search(store: Store, settings: Settings) -> bool:
+    """Whether this build writes the PostgreSQL search table: when asked to, and whenever the
+    store already has one (never left answering with what the site no longer shows)."""
+    if not store.is_postgres:
+        return False
+    if settings.search == "postgresql":
+        return True
+    with store.read() as conn:
+        return search_pg.exists(conn)
 
 
 class _Clock:

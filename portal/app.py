@@ -20,7 +20,7 @@ from portal.context import Portal
 from portal.errors import http_error, server_error
 from portal.notifier import Notifier, OutboxNotifier
 from portal.passwords import Passwords
-from portal.search import SearchBackend, WhooshSearch
+from portal.search import PostgresSearch, SearchBackend, WhooshSearch
 from portal.security import (
     BodyLimit,
     SecurityHeaders,
@@ -194,7 +194,7 @@ def create_app(
         clock=clock or SystemClock(),
         notifier=notifier or OutboxNotifier(Path(settings.outbox)),
         passwords=passwords or Passwords(),
-        search=search or WhooshSearch(site_dir),
+        search=search or _search_backend(settings, store, site_dir),
         templates=templates(site_dir),
         session_cookie="__Host-volcredit" if secure else "volcredit",
         csrf_cookie=csrf_cookie_name(secure),
@@ -215,3 +215,12 @@ def create_app(
     inner.state.portal = portal
     csp = content_security_policy(inline_script_hashes(site_dir))
     return PortalApp(inner, csp)
+
+
+def _search_backend(settings: Settings, store: Store, site_dir: Path) -> SearchBackend:
+    """The configured public search: whoosh beside the site, or the store's PostgreSQL table."""
+    if settings.search == "postgresql":
+        if not store.is_postgres:
+            raise ValueError("VOLCREDIT_SEARCH=postgresql needs a PostgreSQL store (VOLCREDIT_DB)")
+        return PostgresSearch(store)
+    return WhooshSearch(site_dir)

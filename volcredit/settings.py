@@ -59,6 +59,7 @@ class Settings:
     outbox: str = "outbox"
     secure_cookies: bool = True
     issuer: str = DEFAULT_ISSUER  # CQ-17: who issues record certificates from this system
+    search: str = "whoosh"  # the public search backend: whoosh (embedded) | postgresql
 
 
 SETTING_NAMES = (
@@ -74,7 +75,9 @@ SETTING_NAMES = (
     "VOLCREDIT_OUTBOX",
     "VOLCREDIT_INSECURE_COOKIES",
     "VOLCREDIT_ISSUER",
+    "VOLCREDIT_SEARCH",
 )
+SEARCH_BACKENDS = ("whoosh", "postgresql")
 
 
 def _months(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -102,6 +105,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     ):
         raise ValueError("a publicity minimum cannot exceed its maximum (PUB-4)")
     site_url = env.get("VOLCREDIT_SITE_URL") or DEFAULT_SITE_URL
+    search = env.get("VOLCREDIT_SEARCH") or "whoosh"
+    if search not in SEARCH_BACKENDS:
+        raise ValueError(f"VOLCREDIT_SEARCH must be one of {', '.join(SEARCH_BACKENDS)}")
     return Settings(
         db_url=env.get("VOLCREDIT_DB") or DEFAULT_DB_URL,
         publicity=publicity,
@@ -112,4 +118,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         outbox=env.get("VOLCREDIT_OUTBOX") or "outbox",
         secure_cookies=env.get("VOLCREDIT_INSECURE_COOKIES", "") != "1",
         issuer=(env.get("VOLCREDIT_ISSUER") or DEFAULT_ISSUER).strip()[:100],
+        search=search,
     )

@@ -3,7 +3,7 @@
 served together by the app over HTTP from a real SQLite store loaded with the sample content.
 
 - ``sample``: the served world (module-scoped: the store, the built site, the portal, its clock);
-- ``browser``: one Chromium for the session; ``page`` (desktop) and ``phone`` (390×844, touch);
+- ``browser``: one Chromium per module; ``page`` (desktop) and ``phone`` (390×844, touch);
 - ``check_axe(page)``: axe-core (from npm, ``tests/e2e/node_modules``) on the page as shown,
   returning the serious and critical violations;
 - ``shot(page, name)``: a screenshot into ``build/screenshots`` (or ``$VOLCREDIT_SCREENSHOTS``).
@@ -86,8 +86,10 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sample]:
         store.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium for one module: Playwright's sync API keeps an event loop on this thread while
+    it runs, so it must be stopped before tests that start their own (asyncio.run)."""
     chromium = shutil.which("chromium")
     assert chromium, "Debian's chromium is missing: make test installs it (apt-get)"
     with sync_playwright() as pw:

@@ -209,8 +209,11 @@ def make_world(store: Store, tmp_path: Path, site_dir: Path | None = None) -> It
     yield from serve_world(store, tmp_path, site_dir)
 
 
-def serve_world(store: Store, tmp_path: Path, site_dir: Path | None = None) -> Iterator[World]:
-    """The real app under uvicorn over an already loaded ``store``, its clock at ``START``."""
+def serve_world(
+    store: Store, tmp_path: Path, site_dir: Path | None = None, search: Any = None
+) -> Iterator[World]:
+    """The real app under uvicorn over an already loaded ``store``, its clock at ``START``
+    (``search``: a search backend other than the whoosh index of ``site_dir``)."""
     site = site_dir or (tmp_path / "no-site")
     settings = Settings(
         db_url=store.url,
@@ -223,7 +226,9 @@ def serve_world(store: Store, tmp_path: Path, site_dir: Path | None = None) -> I
     clock = FixedClock(START)
     outbox = Outbox()
     passwords = Passwords(cheap_hasher())
-    app = create_app(settings, store=store, clock=clock, notifier=outbox, passwords=passwords)
+    app = create_app(
+        settings, store=store, clock=clock, notifier=outbox, passwords=passwords, search=search
+    )
     with serving(app) as base:
         world = World(base, store, clock, outbox, app, passwords)
         try:

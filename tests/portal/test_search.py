@@ -11,8 +11,16 @@ import pytest
 from bs4 import BeautifulSoup
 
 from generator.build import build_site
+from portal.search import PostgresSearch
 from tests.builders import ORG_A, load, write_content
-from tests.portal.conftest import SECRET_STRINGS, TODAY, World, canary_tables, make_world
+from tests.portal.conftest import (
+    SECRET_STRINGS,
+    TODAY,
+    World,
+    canary_tables,
+    make_world,
+    serve_world,
+)
 from volcredit.settings import Settings
 from volcredit.store.engine import open_store
 
@@ -29,11 +37,24 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp / "site"
 
 
-@pytest.fixture
-def site_world(built: Path, tmp_path: Path) -> Iterator[World]:
-    store = open_store(f"sqlite:///{tmp_path / 'portal.sqlite3'}")
+@pytest.fixture(params=["whoosh", "postgresql"])
+def site_world(request: pytest.FixtureRequest, built: Path, tmp_path: Path) -> Iterator[World]:
+    """The portal searching the whoosh index of a site built from SQLite, or the PostgreSQL
+    table a build from a PostgreSQL store wrote (the scale path): the same tests hold for both."""
+    if request.param == "whoosh":
+        store = open_store(f"sqlite:///{tmp_path / 'portal.sqlite3'}")
+        try:
+            yield from make_world(store, tmp_path, site_dir=built)
+        finally:
+            store.dispose()
+        return
+    store = open_store(request.getfixturevalue("pg_url"))
     try:
-        yield from make_world(store, tmp_path, site_dir=built)
+        assert load(store, write_content(tmp_path / "content", canary_tables())).ok
+        settings = Settings(signing_key=str(tmp_path / "k"), search="postgresql")
+        result = build_site(store, tmp_path / "site", TODAY, settings)
+        assert result.ok, result.leaks
+        yield from serve_world(store, tmp_path, tmp_path / "site", PostgresSearch(store))
     finally:
         store.dispose()
 

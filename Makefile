@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test lint format bench-load bench-build bench-portal bench-hunan
+.PHONY: demo test lint format bench bench-load bench-build bench-portal bench-hunan
 
 demo: $(STAMP)  ## load the sample content into demo.sqlite3 and show the case overview
 	bash scripts/ensure-system-packages.sh
@@ -23,6 +23,11 @@ test: $(STAMP)  ## the whole suite: lint, format check, tests on SQLite and Post
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+SIZES ?= 10000 100000
+
+bench: $(STAMP)  ## the scale benchmark in one run (issue 9): make bench SIZES="10000 100000"
+	$(BIN)/python benchmarks/run.py --sizes $(SIZES)
 
 bench-load: $(STAMP)  ## load benchmark: 10^6 service records, rows/s and peak memory
 	$(BIN)/python benchmarks/load.py

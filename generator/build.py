@@ -134,7 +134,7 @@ def _build(
                 files = write_manifest(site, key, meta)
                 _switch(out, site, builds)
             if _pg_search(store, settings):
-                with store.write() as w:  # the same documents as the whoosh index
+                with clock("search_index"), store.write() as w:  # the whoosh index's documents
                     docs = search_documents(conn, today, settings.publicity, pub.regions(conn))
                     search_pg.replace(w, docs)
         new_key = Path(settings.signing_key) if created else None
@@ -214,8 +214,10 @@ def _render(
     with clock("downloads"):
         _downloads(conn, site, today, settings)
         write_atom(site, settings.site_url, today, _feed(news, regions, today))
-    with clock("search_index"):
-        write_index(site, search_documents(conn, today, periods, regions), seed=today.isoformat())
+    if settings.search != "postgresql":  # else the portal searches the store's table instead
+        with clock("search_index"):
+            docs = search_documents(conn, today, periods, regions)
+            write_index(site, docs, seed=today.isoformat())
     return env, sitemap.count
 
 

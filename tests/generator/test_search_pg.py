@@ -51,6 +51,7 @@ def test_build_publishes_the_table_and_a_rebuild_replaces_it_bj_14a(
     pg_store: Store, tmp_path: Path
 ) -> None:
     assert build(pg_store, tmp_path, canary_tables())
+    assert not (tmp_path / "site" / "search-index").exists()  # no whoosh files are needed
     search = PostgresSearch(pg_store)
     first = search.search("阳光志愿者协会")
     assert first.total >= 1 and first.hits[0].code == ORG_A

@@ -12,20 +12,23 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import material
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from jinja2 import Environment
 from sqlalchemy import Connection, select
 
 from generator import (
     downloads,
+    gate_ledger,
     identification_pages,
     registers,
     search_pg,
@@ -34,8 +37,9 @@ from generator import (
 )
 from generator.feeds import FeedEntry, SitemapWriter, write_atom
 from generator.home import home_markdown
-from generator.leakgate import Leak, scan_site
+from generator.leakgate import Leak, gate
 from generator.manifest import load_or_create_key, sha256_file, write_manifest
+from generator.page_reuse import PageReuse, code_digest
 from generator.pages import PageWriter, environment, shell_parts
 from generator.progress import BuildProgress
 from generator.search_docs import search_documents
@@ -53,6 +57,7 @@ from volcredit.store.schema import history as history_table
 REPO = Path(__file__).resolve().parent.parent
 _THEME_DIRS = (Path(material.__file__).parent / "templates", REPO / "site_templates" / "theme")
 KEEP_PREVIOUS = 1  # earlier builds kept beside the current one, for a quick rollback
+TRASH_GRACE_SECONDS = 600  # an old build still being deleted after this was cut short
 
 
 @dataclass
@@ -62,7 +67,9 @@ class BuildResult:
     pages: int = 0
     files: int = 0
     seconds: dict[str, float] = field(default_factory=dict)  # per phase, for the benchmarks
+    scanned: int = 0  # files the leak gate scanned; the others it had proved clean before
     new_key: Path | None = None  # a signing key this build had to create
+    reused: int = 0  # pages copied from the published build, their inputs unchanged
 
     @property
     def ok(self) -> bool:
@@ -76,14 +83,17 @@ def build_site(
     settings: Settings,
     content_dir: Path | None = None,
     progress: bool = False,
+    reuse: bool = True,
 ) -> BuildResult:
     """Build, gate, sign and publish the site for ``today`` at ``out`` (a symlink); with
-    ``progress``, a progress bar on standard error names each phase and counts the pages."""
+    ``progress``, a progress bar on standard error names each phase and counts the pages. With
+    ``reuse``, pages whose inputs did not change are taken from the published build, and files
+    the last gate proved clean under the same rules are not scanned again (both checked)."""
     out = out.absolute()
     builds = out.parent / f".{out.name}.builds"
     builds.mkdir(parents=True, exist_ok=True)
     with _build_lock(builds):
-        return _build(store, out, builds, today, settings, content_dir, progress)
+        return _build(store, out, builds, today, settings, content_dir, progress, reuse)
 
 
 class BuildBusy(RuntimeError):
@@ -101,6 +111,9 @@ def _build_lock(builds: Path) -> Iterator[None]:
             raise BuildBusy() from exc
         for stale in [*builds.glob("building-*"), *builds.glob("previous-*")]:
             shutil.rmtree(stale, ignore_errors=True)
+        for trash in builds.glob("trash-*"):  # a removal cut short (not one still running)
+            if time.time() - trash.stat().st_mtime > TRASH_GRACE_SECONDS:
+                _remove_detached(trash)
         yield
 
 
@@ -112,36 +125,55 @@ def _build(
     settings: Settings,
     content_dir: Path | None,
     progress: bool = False,
+    reuse: bool = True,
 ) -> BuildResult:
     work = Path(tempfile.mkdtemp(prefix="building-", dir=builds))
     clock = _Clock(BuildProgress(progress))
     try:
         site = work / "site"
         with store.snapshot() as conn:
-            env, pages = _render(
-                conn, site, work / "docs", today, settings, content_dir or REPO / "content", clock
+
+            def lend(shell: str) -> PageReuse:
+                if not reuse:
+                    return PageReuse(code_digest(shell))
+                return PageReuse.load(out, builds, code_digest(shell), _public_key(settings))
+
+            content = content_dir or REPO / "content"
+            env, pages, lent = _render(
+                conn, site, work / "docs", today, settings, content, clock, lend
             )
             with clock("leak_gate"):
-                found = scan_site(site, _private_values(conn), shell_parts(env))
-                leaks = _not_vendor(site, found)
+                ledger = gate_ledger.load(builds) if reuse else None
+                scan = gate(site, _private_values(conn), shell_parts(env), ledger)
+                leaks = _not_vendor(site, scan.leaks)
             head = history.verify(conn).head
             if leaks:
                 clock.progress.close()
-                return BuildResult(out, leaks, pages, 0, clock.seconds)
+                return BuildResult(out, leaks, pages, 0, clock.seconds, scan.scanned)
             with clock("manifest"):
                 key, created = load_or_create_key(Path(settings.signing_key))
                 meta = {"today": today.isoformat(), "history_head": head}
-                files = write_manifest(site, key, meta)
-                _switch(out, site, builds)
+                files = write_manifest(site, key, meta, scan.hashes)
+                published = _switch(out, site, builds)
+                gate_ledger.save(builds, scan.digest, scan.clean())
+                lent.save(builds, published)
             if _pg_search(store, settings):
                 with clock("search_index"), store.write() as w:  # the whoosh index's documents
                     docs = search_documents(conn, today, settings.publicity, pub.regions(conn))
-                    search_pg.replace(w, docs)
+                    search_pg.refresh(w, docs)
         new_key = Path(settings.signing_key) if created else None
-        return BuildResult(out, [], pages, files, clock.seconds, new_key)
+        result = BuildResult(out, [], pages, files, clock.seconds, scan.scanned, new_key)
+        result.reused = lent.reused
+        return result
     finally:
         clock.progress.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _public_key(settings: Settings) -> Ed25519PublicKey | None:
+    """The site key's public half, if the key exists yet (a first build reuses nothing)."""
+    path = Path(settings.signing_key)
+    return load_or_create_key(path)[0].public_key() if path.is_file() else None
 
 
 def _pg_search(store: Store, settings: Settings) -> bool:
@@ -181,7 +213,8 @@ def _render(
     settings: Settings,
     content_dir: Path,
     clock: _Clock,
-) -> tuple[Environment, int]:
+    lend: Callable[[str], PageReuse],
+) -> tuple[Environment, int, PageReuse]:
     periods = settings.publicity
     regions = pub.regions(conn)
     with clock("editorial"):
@@ -197,7 +230,8 @@ def _render(
             rel = page.parent.relative_to(site).as_posix()
             sitemap.add("" if rel == "." else f"{rel}/")
         env = environment(shell)
-        pages = PageWriter(env, site, today, clock.progress.counting(sitemap.add))
+        reuse = lend(shell)
+        pages = PageWriter(env, site, today, clock.progress.counting(sitemap.add), reuse)
         news = registers.Announcements()
         registers.write_organisations(pages, conn, today, regions, news)
         registers.write_organisation_pages(pages, conn, today, periods, regions)
@@ -209,7 +243,7 @@ def _render(
         identification_pages.write_coverage(pages, conn, today)
         news.draws = spotcheck_pages.write_spotchecks(pages, conn, today, regions)
         registers.write_announcement_index(pages, regions, news)
-        unlisted = PageWriter(env, site, today, lambda rel: None)  # not in the sitemap
+        unlisted = PageWriter(env, site, today, lambda rel: None, reuse)  # not in the sitemap
         verify_pages.write_verification_pages(unlisted, conn, today)
     with clock("downloads"):
         _downloads(conn, site, today, settings)
@@ -218,7 +252,7 @@ def _render(
         with clock("search_index"):
             docs = search_documents(conn, today, periods, regions)
             write_index(site, docs, seed=today.isoformat())
-    return env, sitemap.count
+    return env, sitemap.count, reuse
 
 
 def _downloads(conn: Connection, site: Path, today: date, settings: Settings) -> None:
@@ -333,7 +367,7 @@ def _distinct(conn: Connection, table: str, name: str) -> Iterator[object]:
         yield value
 
 
-def _switch(out: Path, site: Path, builds: Path) -> None:
+def _switch(out: Path, site: Path, builds: Path) -> Path:
     """Publish ``site`` at ``out`` by replacing the symlink in one step (rename is atomic)."""
     final = Path(tempfile.mkdtemp(prefix="site-", dir=builds))
     os.rmdir(final)
@@ -346,4 +380,29 @@ def _switch(out: Path, site: Path, builds: Path) -> None:
     os.replace(link, out)
     old = sorted((p for p in builds.glob("site-*") if p != final), key=lambda p: p.stat().st_mtime)
     for stale in old[: max(0, len(old) - KEEP_PREVIOUS)]:
-        shutil.rmtree(stale, ignore_errors=True)
+        _discard(stale, builds)
+    return final
+
+
+def _discard(folder: Path, builds: Path) -> None:
+    """Remove an old build without making the publisher wait: renamed out of the way at once
+    (so it is no longer a build), then deleted in the background."""
+    try:  # the new site is live already: a failure here must not fail the build
+        trash = Path(tempfile.mkdtemp(prefix="trash-", dir=builds))
+        folder.rename(trash / "site")
+    except OSError:
+        return
+    _remove_detached(trash)
+
+
+def _remove_detached(folder: Path) -> None:
+    """``rm -rf folder`` in the background, in a process that outlives this one: the shell
+    starts it and exits at once (so no child is left to reap); else here and now."""
+    try:
+        subprocess.run(
+            ["sh", "-c", 'rm -rf -- "$1" </dev/null >/dev/null 2>&1 &', "sh", str(folder)],
+            check=True,
+            start_new_session=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        shutil.rmtree(folder, ignore_errors=True)

@@ -9,6 +9,7 @@ a log line.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import multiprocessing
 import os
@@ -17,12 +18,14 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote_plus
 
 import ahocorasick
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
+from generator.gate_ledger import Ledger, ledger_entry, rules_digest
 from volcredit.rules.masking import MaskKind, mask
 
 ID_NUMBER = "id_number"
@@ -49,6 +52,8 @@ _JS_ESCAPE = re.compile(
     r"|\\u\{([0-9a-fA-F]{1,6})\}|\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})"
 )
 _DIGIT_RUN = re.compile(r"[0-9]{11,}[Xx]?")  # a whole run: a match starts at its first digit
+_MIN_RUN = 11
+_TOKEN_BYTES = bytes(c if chr(c) in "0123456789Xx" else 0x20 for c in range(256))
 _MOBILE = re.compile(r"(?:0086|86)?(1[3-9][0-9]{9})")  # "+" is no digit: +86 leaves 86
 _GENERIC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[+-]?[0-9]+(?:[.,][0-9]+)*")  # date, number
 # Latin-1 reading keeps every byte as one character so digit runs keep their true boundaries;
@@ -93,22 +98,59 @@ def scan_site(
     occurrence is then skipped while ``SHARED_EDGE`` bytes on either side are scanned with the
     file's own bytes, so nothing that touches a shared part can be missed.
     """
+    return gate(root, private_values, shared).leaks
+
+
+@dataclass
+class GateOutcome:
+    """What one run of the gate found, and the SHA-256 of every file (for the manifest and the
+    ledger); ``scanned`` files were scanned, the others the ledger had proved clean."""
+
+    leaks: list[Leak]
+    hashes: dict[str, str]
+    digest: str
+    scanned: int
+
+    def clean(self) -> list[str]:
+        """Ledger entries for the files in which nothing at all was found."""
+        hit = {leak.path for leak in self.leaks}
+        return [ledger_entry(rel, h) for rel, h in self.hashes.items() if rel not in hit]
+
+
+def gate(
+    root: Path,
+    private_values: Iterable[tuple[str, str]],
+    shared: Sequence[bytes] = (),
+    ledger: Ledger | None = None,
+) -> GateOutcome:
+    """:func:`scan_site`, skipping files the ``ledger`` proved clean under the same rules (same
+    private values, shell and scanner) at the same path: those are hashed, not scanned (PUB-1).
+    The values' automaton is only built when some file or shared part is to be scanned."""
     root = Path(root)
     if not root.is_dir():
         raise NotADirectoryError(f"leak gate: {root} is not a directory")
-    automaton = _private_automaton(private_values)
+    values = _sought(private_values)
     parts = [part for part in shared if len(part) > 3 * SHARED_EDGE]
-    files = [p.relative_to(root).as_posix() for p in _files(root)]
+    digest = rules_digest(values, parts)
+    clean = ledger.reusable(digest) if ledger else frozenset()
+    hashes = {p.relative_to(root).as_posix(): _sha256_file(p) for p in _files(root)}
+    todo = [rel for rel, h in hashes.items() if ledger_entry(rel, h) not in clean]
+    automaton = _automaton(values) if todo or (parts and not clean) else None
+    del values
+    leaks = _scan_shared(automaton, parts) if not clean else []
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
-    leaks = _scan_shared(automaton, parts)
-    if workers < 2 or len(files) < PARALLEL_FROM:
-        leaks += _scan_files(root, files, automaton, parts)
+    if workers < 2 or len(todo) < PARALLEL_FROM:
+        results = [_scan_files(root, todo, automaton, parts)]
     else:  # the files split across processes; each gets its own copy of the automaton
         context = multiprocessing.get_context("spawn")
         with context.Pool(workers, _init_worker, (automaton, parts)) as pool:
-            groups = [(str(root), files[i::workers]) for i in range(workers)]
-            leaks += [leak for part in pool.map(_scan_group, groups) for leak in part]
-    return sorted(leaks, key=lambda leak: (leak.path, leak.kind, leak.sample))
+            groups = [(str(root), todo[i::workers]) for i in range(workers)]
+            results = pool.map(_scan_group, groups)
+    for found, scanned in results:  # a scanned file's hash is that of the bytes scanned
+        leaks += found
+        hashes.update(scanned)
+    leaks.sort(key=lambda leak: (leak.path, leak.kind, leak.sample))
+    return GateOutcome(leaks, hashes, digest, len(todo))
 
 
 MAX_WORKERS = 8
@@ -141,28 +183,42 @@ def _without_shared(data: bytes, shared: list[bytes]) -> bytes:
     return data
 
 
-def _scan_group(group: tuple[str, list[str]]) -> list[Leak]:
+def _scan_group(group: tuple[str, list[str]]) -> tuple[list[Leak], dict[str, str]]:
     automaton, shared = _worker["automaton"], _worker["shared"]
     return _scan_files(Path(group[0]), group[1], automaton, shared)  # type: ignore[arg-type]
 
 
 def _scan_files(
     root: Path, files: list[str], automaton: ahocorasick.Automaton | None, shared: list[bytes]
-) -> list[Leak]:
+) -> tuple[list[Leak], dict[str, str]]:
+    """The leaks in ``files`` (paths and bytes), and the SHA-256 of the bytes scanned."""
     leaks: list[Leak] = []
+    hashes: dict[str, str] = {}
     for rel in files:
         hits: set[tuple[str, str]] = set()
         _scan_text(rel, automaton, hits)
         path = root / rel
-        if shared and path.stat().st_size <= CHUNK_BYTES:
-            blocks: Iterable[bytes] = [_without_shared(path.read_bytes(), shared)]
+        digest = hashlib.sha256()
+        if path.stat().st_size <= CHUNK_BYTES:
+            data = path.read_bytes()
+            digest.update(data)
+            blocks: Iterable[bytes] = [_without_shared(data, shared) if shared else data]
         else:
-            blocks = _chunks(path)
+            blocks = _chunks(path, digest)
         for chunk in blocks:
             for text in _readings(chunk):
                 _scan_text(text, automaton, hits)
+        hashes[rel] = digest.hexdigest()
         leaks += (Leak(rel, kind, sample) for kind, sample in hits)
-    return leaks
+    return leaks, hashes
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(CHUNK_BYTES):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _readings(chunk: bytes) -> list[str]:
@@ -174,30 +230,46 @@ def _readings(chunk: bytes) -> list[str]:
 
 
 def _files(root: Path) -> Iterator[Path]:
-    """Every file under ``root``, following directory links once each (a web server may)."""
-    seen: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        real = os.path.realpath(dirpath)
-        if real in seen:
-            dirnames.clear()
-            continue
-        seen.add(real)
-        for name in filenames:
-            path = Path(dirpath, name)
-            if path.is_file():
-                yield path
+    """Every file under ``root``, following directory links once each (a web server may).
+
+    A folder's real path is its parent's plus its name unless it is a link, so only links are
+    resolved; a link back to a folder already walked is not walked again.
+    """
+    seen = {os.path.realpath(root)}
+    stack = [(str(root), os.path.realpath(root))]
+    while stack:
+        folder, real = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                try:
+                    is_dir, is_file = entry.is_dir(), entry.is_file()  # both follow links
+                except OSError:  # a link in a loop, or one the server could not follow either
+                    continue
+                if is_dir:
+                    target = os.path.realpath(entry.path) if entry.is_symlink() else None
+                    inside = target or os.path.join(real, entry.name)
+                    if inside not in seen:
+                        seen.add(inside)
+                        stack.append((entry.path, inside))
+                elif is_file:
+                    yield Path(entry.path)
 
 
-def _chunks(path: Path) -> Iterator[bytes]:
+def _chunks(path: Path, digest: Any = None) -> Iterator[bytes]:
     """The file in overlapping blocks of about ``CHUNK_BYTES``, cut just after a safe byte.
 
     Each block reaches back at least ``OVERLAP_BYTES`` into the previous one, so a value shorter
     than that is wholly inside some block with its real neighbours. Where no safe byte is near a
     cut, a digit sentinel is added on that edge so a cut digit run is never taken as a whole one.
+    ``digest`` (a hashlib object), if given, is fed every byte read, once.
     """
     with path.open("rb") as fh:
         data, head = fh.read(CHUNK_BYTES), b""
+        if digest is not None:
+            digest.update(data)
         while more := fh.read(CHUNK_BYTES):
+            if digest is not None:
+                digest.update(more)
             end = _after_last_safe(data, len(data) - OVERLAP_BYTES, len(data))
             tail = b"" if end else _EDGE_SENTINEL
             end = end or len(data)
@@ -218,16 +290,31 @@ def _scan_text(
     text: str, automaton: ahocorasick.Automaton | None, hits: set[tuple[str, str]]
 ) -> None:
     """Add every ``(kind, sample)`` found in any decoded form of ``text`` to ``hits``."""
+    runs: set[str] = set()  # each distinct digit run is checked once, whichever form it was in
     for form in _decoded_forms(text):
         joined = "".join(form.split())
         digits = joined
         for separator in _NUMBER_SEPARATORS:
             digits = digits.replace(separator, "")
-        for variant in {form, joined, digits}:
-            _scan_numbers(variant, hits)
+        if long_digits := _long_tokens(digits):  # else none in form or joined: each is in one
+            runs.update(long_digits)
+            for variant in {form, joined} - {digits}:
+                runs.update(_long_tokens(variant))
         if automaton is not None:
             for _end, labels in automaton.iter(joined.casefold()):
                 hits.update((PRIVATE_VALUE, label) for label in labels)
+    _check_runs((run for token in runs for run in _DIGIT_RUN.findall(token)), hits)
+
+
+def _long_tokens(text: str) -> list[str]:
+    """The stretches of ``[0-9Xx]`` in ``text`` long enough to hold a :data:`_DIGIT_RUN` match.
+
+    A match never spans another character, so matching inside these finds exactly the matches
+    in the whole text; cutting with ``bytes.translate`` first is much faster than a regex over
+    every character (non-ASCII characters become ``?``, then a space, as they are no digits).
+    """
+    cut = text.encode("ascii", "replace").translate(_TOKEN_BYTES).split()
+    return [token.decode("ascii") for token in cut if len(token) >= _MIN_RUN]
 
 
 def _decoded_forms(text: str) -> list[str]:
@@ -264,10 +351,11 @@ def _js_char(match: re.Match[str]) -> str:
     return chr(code)
 
 
-def _scan_numbers(text: str, hits: set[tuple[str, str]]) -> None:
-    """Add checksum-valid resident ID numbers and mobile numbers in ``text``, masked (PUB-7)."""
-    for match in _DIGIT_RUN.finditer(text):
-        run = match.group().upper()
+def _check_runs(runs: Iterable[str], hits: set[tuple[str, str]]) -> None:
+    """Add the checksum-valid resident ID numbers and mobile numbers among whole digit ``runs``
+    (each as :data:`_DIGIT_RUN` matched it), masked (PUB-7)."""
+    for found in runs:
+        run = found.upper()
         digits = run.rstrip("X")
         candidate = run if len(run) == 18 else digits  # 17 digits + X, or 18 digits (+ X)
         if len(candidate) == 18 and _is_id_number(candidate):
@@ -302,13 +390,18 @@ def _is_distinctive(value: str) -> bool:
     return not _GENERIC.fullmatch(value)
 
 
-def _private_automaton(values: Iterable[tuple[str, str]]) -> ahocorasick.Automaton | None:
-    """One Aho-Corasick automaton over every distinctive private value, or None if there is none."""
+def _sought(values: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """Every distinctive private value, normalised, with the labels it was found under."""
     labels: dict[str, set[str]] = {}
     for label, value in values:
         key = _normalise_value(value)
         if _is_distinctive(key):
             labels.setdefault(key, set()).add(label)
+    return labels
+
+
+def _automaton(labels: dict[str, set[str]]) -> ahocorasick.Automaton | None:
+    """One Aho-Corasick automaton over the sought values, or None if there is none."""
     if not labels:
         return None
     automaton = ahocorasick.Automaton()

@@ -43,20 +43,26 @@ def symlinks(root: Path) -> list[str]:
     return sorted(found)
 
 
-def _files(root: Path) -> dict[str, str]:
+def _files(root: Path, known: dict[str, str] | None = None) -> dict[str, str]:
+    """Every file's SHA-256 by path; ``known`` hashes (just computed by the leak gate from the
+    same bytes) are taken as they are."""
+    known = known or {}
     found = {}
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         for name in sorted(filenames):
             rel = Path(dirpath, name).relative_to(root).as_posix()
             if rel not in _OWN:
-                found[rel] = sha256_file(Path(dirpath, name))
+                found[rel] = known.get(rel) or sha256_file(Path(dirpath, name))
     return found
 
 
-def write_manifest(root: Path, key: Ed25519PrivateKey, meta: dict[str, str]) -> int:
-    """Write the manifest, its signature and the public key into ``root``; return file count."""
-    files = _files(root)
+def write_manifest(
+    root: Path, key: Ed25519PrivateKey, meta: dict[str, str], known: dict[str, str] | None = None
+) -> int:
+    """Write the manifest, its signature and the public key into ``root``; return file count.
+    ``known``: SHA-256 by path already computed from the files as they are now."""
+    files = _files(root, known)
     body = {"meta": meta, "files": [{"path": p, "sha256": h} for p, h in sorted(files.items())]}
     data = json.dumps(body, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8") + b"\n"
     (root / MANIFEST).write_bytes(data)

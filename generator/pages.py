@@ -7,6 +7,7 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, DictLoader, Environment, FileSystemLoader, StrictUndefined
 
+from generator.page_reuse import PageReuse
 from volcredit.labels import label_functions
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates"
@@ -28,25 +29,33 @@ def environment(shell_source: str) -> Environment:
 
 class PageWriter:
     """Writes ``<rel>/index.html`` pages under the output root, each with its relative root, and
-    tells ``on_page`` (the sitemap) about each one."""
+    tells ``on_page`` (the sitemap) about each one. With ``reuse``, a page whose inputs are as in
+    the published build is copied from it instead of rendered."""
 
-    def __init__(self, env: Environment, out: Path, today: Any, on_page: Any) -> None:
+    def __init__(
+        self, env: Environment, out: Path, today: Any, on_page: Any, reuse: PageReuse | None = None
+    ) -> None:
         self.env, self.out, self.today, self.on_page = env, out, today, on_page
+        self.reuse = reuse
 
     def write(self, rel: str, template: str, title: str, **context: Any) -> None:
-        depth = len(Path(rel).parts)
-        root = "../" * depth
-        html = self.env.get_template(template).render(
-            title=title,
-            root=root,
-            base="/".join([".."] * depth) or ".",
-            today=self.today,
-            lead=context.pop("lead", None),
-            **context,
-        )
         target = self.out / rel / "index.html"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(html, encoding="utf-8")
+        reuse = self.reuse
+        fingerprint = reuse.fingerprint(rel, template, title, self.today, context) if reuse else ""
+        if not (reuse and reuse.take(rel, fingerprint, target)):
+            depth = len(Path(rel).parts)
+            html = self.env.get_template(template).render(
+                title=title,
+                root="../" * depth,
+                base="/".join([".."] * depth) or ".",
+                today=self.today,
+                lead=context.pop("lead", None),
+                **context,
+            )
+            target.write_text(html, encoding="utf-8")
+        if reuse and fingerprint:
+            reuse.written[rel] = fingerprint
         self.on_page(f"{rel}/")
 
 

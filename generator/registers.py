@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
@@ -64,7 +64,7 @@ def write_organisations(
                 region_name=name,
                 page=number,
                 pages=pages,
-                page_url=_page_url(code, number),
+                page_url=_PageUrl(number),
             )
         removed += [o for o in orgs if o.removed_on]
     rows = [
@@ -96,12 +96,16 @@ def write_organisations(
     news.last_removal = removed[-1].removed_on if removed else None
 
 
-def _page_url(code: str, current: int) -> Callable[[int], str]:
-    def url(number: int) -> str:
-        up = "../../" if current > 1 else ""
-        return f"{up}page/{number}/" if number > 1 else (up or "./")
+@dataclass(frozen=True)
+class _PageUrl:
+    """The link from listing page ``current`` to page ``number`` of the same region (a value,
+    so that the page has a fingerprint: see :mod:`generator.page_reuse`)."""
 
-    return url
+    current: int
+
+    def __call__(self, number: int) -> str:
+        up = "../../" if self.current > 1 else ""
+        return f"{up}page/{number}/" if number > 1 else (up or "./")
 
 
 def write_organisation_pages(

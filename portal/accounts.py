@@ -58,7 +58,8 @@ class Account:
         return self.kind == "staff"
 
 
-def _account(row: Any) -> Account:
+def account_from_row(row: Any) -> Account:
+    """An :class:`Account` from a row holding the ``accounts`` columns."""
     m = row._mapping
     return Account(
         m["account_id"],
@@ -75,7 +76,7 @@ def _account(row: Any) -> Account:
 
 def by_login(conn: Connection, login: str) -> Account | None:
     row = conn.execute(select(accounts).where(accounts.c.login == login.strip().upper())).first()
-    return None if row is None else _account(row)
+    return None if row is None else account_from_row(row)
 
 
 _BY_ID = select(accounts).where(accounts.c.account_id == bindparam("id"))  # every request
@@ -83,7 +84,7 @@ _BY_ID = select(accounts).where(accounts.c.account_id == bindparam("id"))  # eve
 
 def by_id(conn: Connection, account_id: str) -> Account | None:
     row = conn.execute(_BY_ID, {"id": account_id}).first()
-    return None if row is None else _account(row)
+    return None if row is None else account_from_row(row)
 
 
 def create(

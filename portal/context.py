@@ -12,12 +12,12 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
-from portal.accounts import Account, by_id
+from portal.accounts import Account
 from portal.clock import Clock, today_in_beijing
 from portal.notifier import Notifier
 from portal.passwords import Passwords
 from portal.search import SearchBackend
-from portal.sessions import Session, resolve, touch
+from portal.sessions import Session, resolve_with_account, touch
 from volcredit.held import Subject, find_subject
 from volcredit.settings import Settings
 from volcredit.store.engine import Store
@@ -65,9 +65,9 @@ def visitor(request: Request) -> Visitor | None:
     if token and len(token) < 100:
         now = portal.now()
         with portal.store.read() as conn:
-            session, due = resolve(conn, token, now)
-            account = by_id(conn, session.account_id) if session else None
-        if session and account:
+            live = resolve_with_account(conn, token, now)
+        if live is not None:
+            session, account, due = live
             if due:
                 with portal.store.write() as conn:
                     touch(conn, session.token_hash, now)

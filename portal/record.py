@@ -28,32 +28,37 @@ def record_context(
     today: date,
     periods: PublicityPeriods,
     records_page: int = 1,
+    basic: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Template context for ``partials/record`` with only ``classes`` filled in."""
+    """Template context for ``partials/record`` with only ``classes`` filled in; ``basic`` is
+    the subject's :func:`held.basic_info` on ``today`` if the caller has read it already."""
     shown = set(classes)
     ctx: dict[str, Any] = {"subject": subject, "classes": [c for c in InfoClass if c in shown]}
     if InfoClass.BASIC in shown:
-        ctx["basic"] = held.basic_info(conn, subject, today)
+        ctx["basic"] = basic if basic is not None else held.basic_info(conn, subject, today)
     if subject.kind == "person" and InfoClass.SERVICE in shown:
         page = max(records_page, 1)
-        ctx["hours"] = held.hours_summary(conn, subject.key, today)
-        ctx["star_history"] = held.star_history(conn, subject.key, today)
+        ctx["hours"], ctx["star_history"] = held.service_standing(conn, subject.key, today)
         ctx["time_bank"] = time_bank_balance(ctx["hours"].stars.qualifying_hours)
         ctx["records"] = held.service_records(
             conn, subject.key, (page - 1) * RECORDS_PAGE, RECORDS_PAGE
         )
         ctx["records_page"] = page
         ctx["records_pages"] = max(1, -(-ctx["hours"].records // RECORDS_PAGE))
+    # The classes with no rows about the subject are not read: an empty list either way.
+    has = held.classes_with_rows(conn, subject) if shown & held.PROBED_CLASSES else frozenset()
     if subject.kind == "person" and InfoClass.TRAINING in shown:
-        ctx["trainings"] = held.trainings(conn, subject.key)
+        ctx["trainings"] = held.trainings(conn, subject.key) if InfoClass.TRAINING in has else []
     if InfoClass.HONOURS in shown:
-        ctx["honours"] = held.honours(conn, subject, today)
+        ctx["honours"] = held.honours(conn, subject, today) if InfoClass.HONOURS in has else []
     if InfoClass.COMPLAINTS in shown:
-        ctx["complaints"] = held.complaints(conn, subject)
+        ctx["complaints"] = held.complaints(conn, subject) if InfoClass.COMPLAINTS in has else []
     if InfoClass.CASES in shown:
-        ctx["cases"] = held.credit_cases(conn, subject, today, periods)
+        ctx["cases"] = (
+            held.credit_cases(conn, subject, today, periods) if InfoClass.CASES in has else []
+        )
     if InfoClass.OTHER in shown:
-        ctx["other"] = held.other_info(conn, subject)
+        ctx["other"] = held.other_info(conn, subject) if InfoClass.OTHER in has else []
     return ctx
 
 

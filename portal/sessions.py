@@ -11,15 +11,22 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from volcredit.store.portal_tables import sessions
+from portal.accounts import Account, account_from_row
+from volcredit.store.portal_tables import accounts, sessions
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 TOUCH_AFTER = timedelta(seconds=60)  # last_seen is written at most once a minute
-_BY_HASH = select(sessions).where(sessions.c.token_hash == bindparam("digest"))  # every request
+_BY_HASH = select(sessions).where(sessions.c.token_hash == bindparam("digest"))
+_WITH_ACCOUNT = (  # every request
+    select(sessions, *(c for c in accounts.c if c.name not in sessions.c))
+    .join(accounts, accounts.c.account_id == sessions.c.account_id)
+    .where(sessions.c.token_hash == bindparam("digest"))
+)
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,23 @@ def start(conn: Connection, account_id: str, stage: str, now: datetime) -> str:
 
 def resolve(conn: Connection, token: str, now: datetime) -> tuple[Session | None, bool]:
     """The live session for ``token`` and whether its last-seen time is due to be written."""
-    row = conn.execute(_BY_HASH, {"digest": token_hash(token)}).first()
+    return _live(conn.execute(_BY_HASH, {"digest": token_hash(token)}).first(), now)
+
+
+def resolve_with_account(
+    conn: Connection, token: str, now: datetime
+) -> tuple[Session, Account, bool] | None:
+    """:func:`resolve` and the session's account in one query (every request): the live
+    session, its account and whether the last-seen time is due; None if either is missing."""
+    row = conn.execute(_WITH_ACCOUNT, {"digest": token_hash(token)}).first()
+    session, due = _live(row, now)
+    if session is None:
+        return None
+    return session, account_from_row(row), due
+
+
+def _live(row: Any, now: datetime) -> tuple[Session | None, bool]:
+    """The session in a ``sessions`` row if it is live on ``now``; whether a touch is due."""
     if row is None or row.revoked_at is not None:
         return None, False
     if now - row.last_seen_at > IDLE_TIMEOUT or now - row.created_at > ABSOLUTE_TIMEOUT:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from starlette.templating import Jinja2Templates
@@ -41,8 +42,27 @@ def _hours(value: Decimal | None) -> str:
     return text or "0"
 
 
+# What ``getattr`` finds on any plain dict (its methods and object's): a dict instance has no
+# attributes of its own.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class PortalEnvironment(Environment):
+    """Jinja2 with a fast path for ``row.field`` on a plain dict (the store's rows): the same
+    result as Jinja's own lookup (attribute first, then item), without raising and catching an
+    AttributeError for every field shown."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return Environment.getattr(self, obj, attribute)
+
+
 def templates(site_dir: Path) -> Jinja2Templates:
-    env = Environment(
+    env = PortalEnvironment(
         loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES))]),
         autoescape=True,
         undefined=StrictUndefined,

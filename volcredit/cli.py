@@ -165,6 +165,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
             settings,
             args.content,
             progress=sys.stderr.isatty(),
+            reuse=not args.full,
         )
     except BuildBusy as busy:
         print(busy, file=sys.stderr)
@@ -185,6 +186,11 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 1
     print(f"网站已发布到 {result.out}：{result.pages} 个页面，{result.files} 个文件，清单已签名。")
+    if result.reused or result.scanned < result.files:
+        print(
+            f"其中 {result.reused} 个页面输入未变，沿用上次发布的文件；泄露检查逐字扫描了 "
+            f"{result.scanned} 个文件，其余文件与上次检查通过时逐字节相同（--full 则全部重做）。"
+        )
     return 0
 
 
@@ -225,7 +231,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     print("\n== 数据检查")
     cmd_check(args, settings)
     print("\n== 生成公开网站")
-    args.out = args.site
+    args.out, args.full = args.site, False
     status = cmd_build(args, settings)
     if status:
         return status
@@ -302,6 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=REPO_CONTENT,
         metavar="CONTENT_DIR",
         help="编辑内容所在目录（默认 content/）",
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="不沿用上次发布的页面和泄露检查结果，全部重新生成、重新扫描",
     )
     p.set_defaults(func=cmd_build)
 

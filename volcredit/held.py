@@ -14,7 +14,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import ColumnElement, Connection, Result, bindparam, exists, func, select
+from sqlalchemy.exc import NoResultFound
 
 from volcredit import identification
 from volcredit.overview import CaseView, cases
@@ -125,6 +126,13 @@ _QUALIFYING = (
     select(_SR.c.date, _SR.c.hours)
     .where(_SR.c.volunteer_no == _K, _SR.c.excluded_kind.is_(None), _COUNTED)
     .order_by(_SR.c.date, _SR.c.record_id)
+    .execution_options(yield_per=5000)  # set here: a new statement per call has no cache key
+)
+_STANDING = (
+    select(_SR.c.date, _SR.c.recorded_on, _SR.c.hours, _SR.c.excluded_kind)
+    .where(_SR.c.volunteer_no == _K)
+    .order_by(_SR.c.date, _SR.c.record_id)
+    .execution_options(yield_per=5000)
 )
 _TRAININGS = select(_TR).where(_TR.c.volunteer_no == _K).order_by(_TR.c.date.desc(), _TR.c.row_id)
 _BIRTH = select(_V.c.birth_date).where(_V.c.volunteer_no == _K)
@@ -137,6 +145,30 @@ _ABOUT = {
     .order_by(content_tables[table].c[order].desc(), content_tables[table].c.row_id)
     for table, order in (("complaints", "received_on"), ("other_info", "provided_on"))
 }
+
+# The classes read only if the subject has rows in them: one query finds which (most people
+# have no honour, complaint, case or other info, and most no training).
+_PROBED: dict[InfoClass, ColumnElement[bool]] = {
+    InfoClass.TRAINING: _TR.c.volunteer_no == _K,
+    **{
+        cls: (content_tables[t].c.subject_kind == _KIND) & (content_tables[t].c.subject == _K)
+        for cls, t in (
+            (InfoClass.HONOURS, "honours"),
+            (InfoClass.COMPLAINTS, "complaints"),
+            (InfoClass.CASES, "penalties"),
+            (InfoClass.OTHER, "other_info"),
+        )
+    },
+}
+PROBED_CLASSES = frozenset(_PROBED)
+_HOLDS = select(*(exists().where(cond).label(cls.value) for cls, cond in _PROBED.items()))
+
+
+def classes_with_rows(conn: Connection, subject: Subject) -> frozenset[InfoClass]:
+    """Which of :data:`PROBED_CLASSES` hold rows about ``subject``, in one query: a class left
+    out has none, so reading it would give an empty list."""
+    row = conn.execute(_HOLDS, {"kind": subject.kind, "key": subject.key}).one()
+    return frozenset(cls for cls, present in zip(_PROBED, row, strict=True) if present)
 
 
 def find_subject(conn: Connection, kind: str, key: str) -> Subject | None:
@@ -151,14 +183,31 @@ def basic_info(conn: Connection, subject: Subject, today: date | None = None) ->
     """The subject's register row, every contract field included (BJ-7, CQ-6/7), with the name
     of its region as ``region_name``; for an organisation on ``today``, its identification with
     the decisions recorded since the import (HN-1a–c)."""
-    data = dict(conn.execute(_BASIC[subject.kind], {"key": subject.key}).one()._mapping)
+    data = _basic(conn, subject.kind, subject.key, today)
+    if data is None:
+        raise NoResultFound("No row was found when one was required")  # as .one() did
+    return data
+
+
+def find_with_basic(
+    conn: Connection, kind: str, key: str, today: date
+) -> tuple[Subject, dict[str, Any]] | None:
+    """:func:`find_subject` and its :func:`basic_info` on ``today`` from one lookup, or None if
+    the store does not hold the subject."""
+    data = _basic(conn, kind, key, today) if kind in _BASIC else None
+    return None if data is None else (Subject(kind, key, data["name"]), data)
+
+
+def _basic(conn: Connection, kind: str, key: str, today: date | None) -> dict[str, Any] | None:
+    found = _dicts(conn.execute(_BASIC[kind], {"key": key}))
+    if not found:
+        return None
+    data = found[0]
     data.pop("row_id", None)
     data.pop("source_line", None)
     data["region_name"] = data["region_name"] or data["region"]
-    if subject.kind == "organisation" and today is not None:
-        current = identification.state(
-            data, identification.decisions(conn, today, subject.key), today
-        )
+    if kind == "organisation" and today is not None:
+        current = identification.state(data, identification.decisions(conn, today, key), today)
         data["identified_on"] = current.identified_on
         data["identification_basis"] = current.basis
         data["identification_removed_on"] = current.removed_on
@@ -189,8 +238,33 @@ def star_history(
     """When each star level was reached (CQ-19), from the qualifying records dated and entered
     by ``today`` in date order (HN-2b records excluded), streamed."""
     params = {"key": volunteer_no, "today": today or date.max}
-    rows = conn.execute(_QUALIFYING.execution_options(yield_per=5000), params)
+    rows = conn.execute(_QUALIFYING, params)
     return stars_reached((day, _hours(hours)) for day, hours in rows)
+
+
+def service_standing(
+    conn: Connection, volunteer_no: str, today: date
+) -> tuple[HoursSummary, list[StarReached]]:
+    """:func:`hours_summary` and :func:`star_history` on ``today`` from one pass over the
+    volunteer's records in date order (the self-query page: one query instead of two). The
+    same rules: HN-2b records never qualify, nor records dated or entered after ``today``."""
+    total = excluded = 0
+    all_hours = Decimal(0)
+    qualifying: list[tuple[date, Decimal]] = []
+    for day, recorded_on, hours, kind in conn.execute(_STANDING, {"key": volunteer_no}):
+        total += 1
+        if kind is not None:
+            excluded += 1
+        if hours is None:  # as SUM skips it (the contract requires hours)
+            continue
+        all_hours += hours
+        counted = day is not None and recorded_on is not None and max(day, recorded_on) <= today
+        if kind is None and counted:
+            qualifying.append((day, hours))
+    summary = HoursSummary(
+        total, excluded, all_hours, star_standing(sum((h for _, h in qualifying), Decimal(0)))
+    )
+    return summary, stars_reached(qualifying)
 
 
 def _hours(raw: Any) -> Decimal:
@@ -204,19 +278,22 @@ def service_records(
     conn: Connection, volunteer_no: str, offset: int = 0, limit: int = 50
 ) -> list[dict[str, Any]]:
     """One page of service records, newest first, each with its HN-2b reason if excluded."""
-    rows = conn.execute(_RECORDS, {"key": volunteer_no, "offset": offset, "limit": limit})
-    out = []
-    for row in rows:
-        data = dict(row._mapping)
+    out = _dicts(conn.execute(_RECORDS, {"key": volunteer_no, "offset": offset, "limit": limit}))
+    for data in out:
         kind = data.get("excluded_kind")
         data["excluded_reason"] = EXCLUDED_REASONS.get(int(kind)) if kind is not None else None
-        out.append(data)
     return out
+
+
+def _dicts(result: Result[Any]) -> list[dict[str, Any]]:
+    """Each row as a dict of its columns (faster than ``dict(row._mapping)``, same content)."""
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result]
 
 
 def trainings(conn: Connection, volunteer_no: str) -> list[dict[str, Any]]:
     """Training records, newest first (CQ-11)."""
-    return [dict(r._mapping) for r in conn.execute(_TRAININGS, {"key": volunteer_no})]
+    return _dicts(conn.execute(_TRAININGS, {"key": volunteer_no}))
 
 
 @dataclass(frozen=True)
@@ -231,12 +308,13 @@ class HeldHonour:
 
 def honours(conn: Connection, subject: Subject, today: date) -> list[HeldHonour]:
     """All the subject's honours (CQ-12, BJ-8), public or not, with the visibility decision."""
+    params = {"kind": subject.kind, "key": subject.key}
+    rows = list(history.rows_with_events(conn, _HONOURS, _HO, "honour_id", params))
     born = None
-    if subject.kind == "person":
+    if rows and subject.kind == "person":  # most people hold no honour: no lookup then
         born = conn.execute(_BIRTH, {"key": subject.key}).scalar_one_or_none()
     out = []
-    params = {"kind": subject.kind, "key": subject.key}
-    for row, recorded in history.rows_with_events(conn, _HONOURS, _HO, "honour_id", params):
+    for row, recorded in rows:
         requested = min(
             (e.date for e in recorded if e.event == "deletion_requested" and e.date <= today),
             default=None,
@@ -253,7 +331,7 @@ def honours(conn: Connection, subject: Subject, today: date) -> list[HeldHonour]
 
 def _rows_about(conn: Connection, table: str, subject: Subject, order: str) -> list[dict[str, Any]]:
     params = {"kind": subject.kind, "key": subject.key}
-    return [dict(r._mapping) for r in conn.execute(_ABOUT[(table, order)], params)]
+    return _dicts(conn.execute(_ABOUT[(table, order)], params))
 
 
 def complaints(conn: Connection, subject: Subject) -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -77,12 +77,16 @@ def cases(
 ) -> Iterator[CaseView]:
     """Every penalty case decided on or before ``today`` (only those about ``subject``, a
     ``(subject_kind, subject)`` pair, when given), in case order, streamed."""
-    calendar = store_calendar(conn)
     if subject is None:
+        calendar = store_calendar(conn)
+        rows: Iterable[tuple[dict[str, Any], list[history.RecordedEvent]]]
         rows = history.with_events(conn, penalties, "case_id")
-    else:
+    else:  # one subject's few cases; the calendar is read only if there is one
         params = {"kind": subject[0], "key": subject[1]}
-        rows = history.rows_with_events(conn, _SUBJECT_CASES, penalties, "case_id", params)
+        rows = list(history.rows_with_events(conn, _SUBJECT_CASES, penalties, "case_id", params))
+        if not rows:
+            return
+        calendar = store_calendar(conn)
     for penalty, recorded in rows:
         events = [CaseEvent(e.event, e.date) for e in recorded]
         yield from _view(penalty, events, today, calendar, periods)

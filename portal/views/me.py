@@ -31,9 +31,10 @@ def _overview(
     portal, v = signed_in(request)
     today = portal.today()
     with portal.store.read() as conn:  # one transaction for the whole page
-        me = held.find_subject(conn, *v.account.own) if v.account.own else None
-        if me is None:
+        found = held.find_with_basic(conn, *v.account.own, today) if v.account.own else None
+        if found is None:
             return error_page(request, 404, GONE)
+        me, basic = found
         ctx = record_context(
             conn,
             me,
@@ -41,6 +42,7 @@ def _overview(
             today,
             portal.settings.publicity,
             page_number(request.query_params.get("page")),
+            basic,
         )
         ident, last = None, None
         if me.kind == "organisation":  # HN-1b: its identification and its last decision

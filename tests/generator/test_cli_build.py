@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,24 @@ def test_build_shows_progress_on_a_terminal_and_nothing_in_a_pipe(tmp_path: Path
     assert "构建网站" in shown and "泄露检查" in shown
     piped = subprocess.run(build, capture_output=True, text=True, env=env, timeout=300)
     assert piped.returncode == 0 and "构建网站" not in piped.stderr and piped.stderr == ""
+
+
+def test_build_says_what_it_reused_and_full_redoes_everything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 9: a second build says how many pages it took from the published build and how
+    many files it scanned; ``--full`` renders and scans everything again."""
+    monkeypatch.setenv("VOLCREDIT_SIGNING_KEY", str(tmp_path / "k.key"))
+    db = f"sqlite:///{tmp_path / 's.sqlite3'}"
+    assert main(["load", str(CONTENT), "--db", db, "--today", "2026-11-21"]) == 0
+    build = ["build", "--db", db, "--today", "2026-11-21", "--out", str(tmp_path / "site")]
+    assert main(build) == 0
+    assert "沿用" not in capsys.readouterr().out
+    assert main(build) == 0
+    again = capsys.readouterr().out
+    assert "个页面输入未变，沿用上次发布的文件" in again
+    scanned = int(re.search(r"逐字扫描了 (\d+) 个文件", again).group(1))
+    files = int(re.search(r"(\d+) 个文件，清单已签名", again).group(1))
+    assert scanned < files / 10
+    assert main([*build, "--full"]) == 0
+    assert "沿用" not in capsys.readouterr().out

@@ -4,6 +4,7 @@ left alone by a refused build."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -139,26 +140,24 @@ def test_a_build_without_the_setting_still_refreshes_an_existing_table_pub_4(
     assert search.search("晨光志愿者").total >= 1
 
 
-def test_two_builds_writing_at_once_take_turns(pg_store: Store) -> None:
-    """Two builds of one store (two machines, or a preview) never mix their tables: each writes
-    a table of its own under the advisory lock and swaps it in whole."""
+def two_builds_at_once(pg_store: Store, write: Callable[[Connection, list], object]) -> None:
+    """``write`` 300 documents of each of two builds at once, each in its own transaction; no
+    error, and the table ends as one build's documents, whole (never a mix)."""
     import threading
-
-    from generator.search_pg import replace
 
     errors: list[BaseException] = []
 
-    def write(key: str) -> None:
-        docs = (
+    def build(key: str) -> None:
+        docs = [
             SearchDoc(f"{key}{i}", "organisation", key, key, "", "", "", "") for i in range(300)
-        )
+        ]
         try:
             with pg_store.write() as conn:
-                replace(conn, docs)
+                write(conn, docs)
         except BaseException as exc:  # reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=write, args=(k,)) for k in ("甲乙丙", "丁戊己")]
+    threads = [threading.Thread(target=build, args=(k,)) for k in ("甲乙丙", "丁戊己")]
     for t in threads:
         t.start()
     for t in threads:
@@ -166,5 +165,67 @@ def test_two_builds_writing_at_once_take_turns(pg_store: Store) -> None:
     assert errors == []
     with pg_store.read() as conn:
         assert ours(conn) == ["public_search"]
-        keys = conn.execute(text("SELECT DISTINCT title FROM public_search")).scalars().all()
-    assert len(keys) == 1  # one build's documents, whole
+        titles = conn.execute(text("SELECT DISTINCT title FROM public_search")).scalars().all()
+        assert len(titles) == 1
+        assert conn.execute(text("SELECT count(*) FROM public_search")).scalar() == 300
+
+
+def test_two_builds_writing_at_once_take_turns(pg_store: Store) -> None:
+    """Two builds of one store (two machines, or a preview) never mix their tables: each writes
+    a table of its own under the advisory lock and swaps it in whole."""
+    from generator.search_pg import replace
+
+    two_builds_at_once(pg_store, replace)
+
+
+def rows(conn: Connection) -> set[tuple]:
+    query = text("SELECT key, kind, title, name, code, region, url, summary, haystack, grams")
+    return {tuple(map(str, r)) for r in conn.execute(text(f"{query.text} FROM public_search"))}
+
+
+def test_a_refresh_writes_only_what_changed_and_equals_a_fresh_table(pg_store: Store) -> None:
+    """One document changed, one gone, one new: three rows written, and the table holds exactly
+    what a table written whole from the same documents holds (BJ-14a, PUB-4)."""
+    from generator.search_pg import refresh, replace
+
+    docs = [
+        SearchDoc(f"k{i}", "organisation", f"组织{i}", f"组织{i}", "", "", "", "")
+        for i in range(50)
+    ]
+    with pg_store.write() as conn:
+        assert refresh(conn, docs) == (50, 50)  # no table yet: written whole
+    changed = [*docs[1:49], SearchDoc("k0", "organisation", "新名", "新名", "", "", "", "")]
+    changed.append(SearchDoc("k99", "honour", "优秀志愿者：林若溪", "林若溪", "", "", "", ""))
+    with pg_store.write() as conn:
+        assert refresh(conn, changed) == (50, 2)
+        refreshed = rows(conn)
+    with pg_store.write() as conn:
+        replace(conn, changed)
+        assert rows(conn) == refreshed
+    assert {r[0] for r in refreshed} == {f"k{i}" for i in range(49)} | {"k99"}
+    assert PostgresSearch(pg_store).search("若溪").total == 1
+
+
+def test_a_table_without_digests_is_replaced_whole(pg_store: Store) -> None:
+    """A search table written by an earlier version (no digests) cannot be compared: the
+    refresh writes a new one and swaps it in."""
+    from generator.search_pg import refresh
+
+    with pg_store.write() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS public_search"))
+        conn.execute(text("CREATE TABLE public_search (key text PRIMARY KEY, title text)"))
+        conn.execute(text("INSERT INTO public_search VALUES ('old', '旧的')"))
+    docs = [SearchDoc("k1", "organisation", "晨光", "晨光", "", "", "", "")]
+    with pg_store.write() as conn:
+        assert refresh(conn, docs) == (1, 1)
+        assert [r[0] for r in rows(conn)] == ["k1"]
+
+
+def test_two_refreshes_at_once_take_turns(pg_store: Store) -> None:
+    """Two builds refreshing one table at once: the advisory lock makes one wait for the other,
+    and the table ends as one build's documents, whole."""
+    from generator.search_pg import refresh
+
+    with pg_store.write() as conn:
+        refresh(conn, [SearchDoc("seed", "organisation", "种子", "种子", "", "", "", "")])
+    two_builds_at_once(pg_store, refresh)

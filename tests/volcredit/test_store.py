@@ -165,3 +165,23 @@ def test_sqlite_is_wal_and_writes_begin_immediate(tmp_path: Path) -> None:
         other.execute("ROLLBACK")
     other.close()
     store.dispose()
+
+
+def test_sqlite_read_is_one_transaction_seeing_one_state(tmp_path: Path) -> None:
+    """SQLite: a read transaction (deferred BEGIN) sees one state throughout, whatever another
+    process commits meanwhile; the next read sees the commit."""
+    path = tmp_path / "s.sqlite3"
+    store = open_store(f"sqlite:///{path}")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("CREATE TABLE scratch (x INTEGER)")
+    other.execute("INSERT INTO scratch VALUES (1)")
+    count = "SELECT count(*) FROM scratch"
+    with store.read() as conn:
+        assert conn.connection.driver_connection.in_transaction
+        assert conn.exec_driver_sql(count).scalar() == 1
+        other.execute("INSERT INTO scratch VALUES (2)")  # committed at once (autocommit)
+        assert conn.exec_driver_sql(count).scalar() == 1
+    with store.read() as conn:
+        assert conn.exec_driver_sql(count).scalar() == 2
+    other.close()
+    store.dispose()

@@ -65,8 +65,14 @@ class WorkingCalendar:
         if kind is not None:
             return kind == WORKDAY
         if _bundled_covers(day.year):
-            return bool(chinese_calendar.is_workday(day))
+            return _bundled_workday(day)
         if day.year in self._override_years:
             # The year's holidays and 调休 days are loaded; any other day follows the normal week.
             return day.weekday() < 5
         raise CalendarGapError(day.year)
+
+
+@cache
+def _bundled_workday(day: date) -> bool:
+    """``chinese_calendar``'s answer for ``day`` (fixed data: asked once per day per process)."""
+    return bool(chinese_calendar.is_workday(day))

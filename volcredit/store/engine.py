@@ -31,8 +31,12 @@ def _sqlite_hooks(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        if conn.get_execution_options().get(WRITE_OPTION, False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # waits for the write lock, may time out
+        else:
+            # A deferred BEGIN takes no lock, so it cannot wait or fail: issued straight on the
+            # driver's connection, without SQLAlchemy's statement machinery (two per request).
+            conn.connection.driver_connection.execute("BEGIN")
 
 
 def safe_error_message(error: BaseException) -> str:

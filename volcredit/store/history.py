@@ -136,8 +136,9 @@ def events_query(
     where: Sequence[ColumnElement[bool]] = (),
 ) -> Select[Any]:
     """Rows of ``table`` (matching ``where``) joined to the history entries whose ``ref`` is
-    their ``key``, in ``first`` then ``key`` then history order. Build it once for a hot path
-    (with ``bindparam`` in ``where``) and run it with :func:`rows_with_events`."""
+    their ``key``, in ``first`` then ``key`` then history order, streamed in batches. Build it
+    once for a hot path (with ``bindparam`` in ``where``) and run it with
+    :func:`rows_with_events`."""
     return (
         select(
             table,
@@ -148,6 +149,7 @@ def events_query(
         .outerjoin(history, history.c.ref == table.c[key])
         .where(table.c[key].is_not(None), *where)
         .order_by(*first, table.c[key], history.c.seq)
+        .execution_options(yield_per=2000)  # here, once: a statement made per run is not cached
     )
 
 
@@ -159,17 +161,19 @@ def rows_with_events(
     params: dict[str, Any] | None = None,
 ) -> Iterator[tuple[dict[str, Any], list[RecordedEvent]]]:
     """Run an :func:`events_query`: each row with its events, streamed (one row in memory)."""
-    names = [c.name for c in table.columns]
+    result = conn.execute(query, params or {})
+    at = {name: i for i, name in enumerate(result.keys())}  # by position: faster than by name
+    columns = [(c.name, at[c.name]) for c in table.columns]
+    k, event, day, note = at[key], at["_event"], at["_event_date"], at["_event_note"]
     current: dict[str, Any] | None = None
     events: list[RecordedEvent] = []
-    for row in conn.execute(query.execution_options(yield_per=2000), params or {}):
-        m = row._mapping
-        if current is None or m[key] != current[key]:
+    for row in result:
+        if current is None or row[k] != current[key]:
             if current is not None:
                 yield current, events
-            current, events = {n: m[n] for n in names}, []
-        if m["_event"] is not None:
-            events.append(RecordedEvent(m["_event"], m["_event_date"], m["_event_note"]))
+            current, events = {n: row[i] for n, i in columns}, []
+        if row[event] is not None:
+            events.append(RecordedEvent(row[event], row[day], row[note]))
     if current is not None:
         yield current, events
 

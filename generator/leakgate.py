@@ -133,8 +133,12 @@ def gate(
     parts = [part for part in shared if len(part) > 3 * SHARED_EDGE]
     digest = rules_digest(values, parts)
     clean = ledger.reusable(digest) if ledger else frozenset()
-    hashes = {p.relative_to(root).as_posix(): _sha256_file(p) for p in _files(root)}
-    todo = [rel for rel, h in hashes.items() if ledger_entry(rel, h) not in clean]
+    files = [p.relative_to(root).as_posix() for p in _files(root)]
+    if clean:  # which files the ledger vouches for; the others are hashed as they are scanned
+        hashes = {rel: _sha256_file(root / rel) for rel in files}
+        todo = [rel for rel, h in hashes.items() if ledger_entry(rel, h) not in clean]
+    else:
+        hashes, todo = {}, files
     automaton = _automaton(values) if todo or (parts and not clean) else None
     del values
     leaks = _scan_shared(automaton, parts) if not clean else []
